@@ -1,0 +1,2 @@
+// Workspaces, users, sessions and API tokens (owned by the server/auth work).
+export {};
