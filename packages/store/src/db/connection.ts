@@ -1,4 +1,5 @@
-import { Kysely, PostgresDialect, PGliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { SerializedPGliteDialect } from './pglite-serialized';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import pg from 'pg';
@@ -55,7 +56,7 @@ export async function openDatabase(config: DatabaseConfig = {}): Promise<Databas
     extensions: { pg_trgm },
     parsers: { 20: (v: string) => Number(v) },
   });
-  const db = new Kysely<SystemDatabase>({ dialect: new PGliteDialect({ pglite }) });
+  const db = new Kysely<SystemDatabase>({ dialect: new SerializedPGliteDialect({ pglite }) });
   return {
     kind: 'pglite',
     db,

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { ID_PATTERN, ProblemError, type AppDocument, type FieldDef, type ObjectDef } from '@tessera/metadata';
+import { fieldSqlExpression } from '@tessera/expr';
+import type { SystemDatabase } from '../db/schema';
+import { sqlState } from '../common/actor';
+
+interface WantedIndex {
+  name: string;
+  objectId: string;
+  fieldId: string;
+  kind: 'index' | 'unique';
+  ddl: string;
+  fieldKey: string;
+  objectKey: string;
+}
+
+/**
+ * Keeps one partial expression index per indexed or unique field of a published
+ * document, over the shared `records` table. The index expression is exactly the one
+ * the SQL compiler reads the field with, so filters and sorts on it can use it; the
+ * partial predicate on object_id gives the planner per-object statistics.
+ *
+ * DDL cannot take bind parameters, so the object and field ids are checked against
+ * ID_PATTERN before they are written into the statement.
+ */
+export async function syncFieldIndexes(db: Kysely<SystemDatabase>, workspaceId: string, document: AppDocument): Promise<void> {
+  const wanted = wantedIndexes(workspaceId, document);
+  const objectIds = document.objects.map((o) => o.id).filter((id): id is string => typeof id === 'string');
+  if (objectIds.length === 0) return;
+  const existing = await db
+    .selectFrom('field_indexes')
+    .select(['name'])
+    .where('workspace_id', '=', workspaceId)
+    .where('object_id', 'in', objectIds)
+    .execute();
+  const existingNames = new Set(existing.map((r) => r.name));
+  const wantedNames = new Set(wanted.map((w) => w.name));
+
+  for (const name of existingNames) {
+    if (wantedNames.has(name)) continue;
+    await sql.raw(`DROP INDEX IF EXISTS ${checkedName(name)}`).execute(db);
+    await db.deleteFrom('field_indexes').where('workspace_id', '=', workspaceId).where('name', '=', name).execute();
+  }
+  for (const index of wanted) {
+    if (existingNames.has(index.name)) continue;
+    await createIndex(db, index);
+    await db
+      .insertInto('field_indexes')
+      .values({ workspace_id: workspaceId, name: index.name, object_id: index.objectId, field_id: index.fieldId, kind: index.kind })
+      .execute();
+  }
+}
+
+async function createIndex(db: Kysely<SystemDatabase>, index: WantedIndex): Promise<void> {
+  try {
+    await sql.raw(index.ddl).execute(db);
+  } catch (e) {
+    if (sqlState(e) === '23505') {
+      throw new ProblemError('conflict', `Field "${index.fieldKey}" of "${index.objectKey}" cannot be made unique: existing records share a value`, [
+        { field: `${index.objectKey}.${index.fieldKey}`, code: 'duplicate_values', message: 'existing records have duplicate values; fix them first' },
+      ]);
+    }
+    throw e;
+  }
+}
+
+function wantedIndexes(workspaceId: string, document: AppDocument): WantedIndex[] {
+  const result: WantedIndex[] = [];
+  for (const object of document.objects) {
+    if (object.deleted || !object.id) continue;
+    for (const field of object.fields) {
+      if (field.deleted || !field.id) continue;
+      if (field.unique) result.push(indexFor(workspaceId, object, field, 'unique'));
+      else if (field.indexed) result.push(indexFor(workspaceId, object, field, 'index'));
+    }
+  }
+  return result;
+}
+
+function indexFor(workspaceId: string, object: ObjectDef, field: FieldDef, kind: 'index' | 'unique'): WantedIndex {
+  const objectId = checkedId(object.id!);
+  const fieldId = checkedId(field.id!);
+  const expression = fieldSqlExpression(field);
+  const digest = createHash('sha256').update(`${workspaceId}/${objectId}/${fieldId}/${kind}/${expression}`).digest('hex').slice(0, 24);
+  const name = `${kind === 'unique' ? 'rux' : 'rix'}_${digest}`;
+  // (workspace_id, value, id): equality/range on the value and keyset order by (value, id)
+  const columns = kind === 'unique' ? `workspace_id, ${expression}` : `workspace_id, ${expression}, id`;
+  const ddl = `CREATE ${kind === 'unique' ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON records (${columns}) WHERE object_id = '${objectId}' AND deleted_at IS NULL`;
+  return { name, objectId, fieldId, kind, ddl, fieldKey: field.key, objectKey: object.key };
+}
+
+function checkedId(id: string): string {
+  if (!ID_PATTERN.test(id)) throw new Error(`refusing unsafe id in DDL: ${JSON.stringify(id)}`);
+  return id;
+}
+
+function checkedName(name: string): string {
+  if (!/^r[iu]x_[0-9a-f]{24}$/.test(name)) throw new Error(`refusing unsafe index name: ${JSON.stringify(name)}`);
+  return name;
+}

@@ -1,0 +1,260 @@
+import type { Kysely, Transaction } from 'kysely';
+import { uuidv7 } from 'uuidv7';
+import {
+  KEY_PATTERN,
+  ProblemError,
+  prepareVersion,
+  validateAppDocument,
+  type AppDocument,
+  type ChangePlan,
+  type LocalizedText,
+  type PublishedApp,
+} from '@tessera/metadata';
+import type { SystemDatabase } from '../db/schema';
+import { isoString, sqlState, type Actor } from '../common/actor';
+import { syncFieldIndexes } from '../indexes/index-manager';
+
+export interface AppSummary {
+  id: string;
+  key: string;
+  name: LocalizedText;
+  currentVersion: number | null;
+  latestVersion: number;
+  draftUpdatedAt: string;
+}
+
+export interface VersionSummary {
+  version: number;
+  publishedAt: string;
+  publishedBy: string | null;
+  note: string;
+  current: boolean;
+  plan: ChangePlan;
+}
+
+const EMPTY_DRAFT: AppDocument = { objects: [] };
+
+/**
+ * Apps, their drafts and their immutable published versions. The running app is a
+ * pointer (`current_version`) to one version; publishing appends a version and moves
+ * the pointer, rollback only moves it. Published documents are cached by version,
+ * which is safe because a version never changes.
+ */
+export class MetadataRepository {
+  private readonly published = new Map<string, PublishedApp>();
+
+  constructor(private readonly db: Kysely<SystemDatabase>) {}
+
+  async listApps(workspaceId: string): Promise<AppSummary[]> {
+    const rows = await this.db.selectFrom('apps').selectAll().where('workspace_id', '=', workspaceId).orderBy('key').execute();
+    return rows.map(toSummary);
+  }
+
+  async createApp(actor: Actor, input: { key: string; name?: LocalizedText; draft?: AppDocument }): Promise<AppSummary> {
+    if (typeof input.key !== 'string' || !KEY_PATTERN.test(input.key)) {
+      throw new ProblemError('unprocessable', 'Invalid app key', [
+        { field: 'key', code: 'pattern', message: 'key must start with a lowercase letter and use only a-z, 0-9 and _' },
+      ]);
+    }
+    const draft = input.draft ?? EMPTY_DRAFT;
+    assertValidDraft(draft);
+    try {
+      const row = await this.db
+        .insertInto('apps')
+        .values({
+          workspace_id: actor.workspaceId,
+          id: uuidv7(),
+          key: input.key,
+          name: JSON.stringify(input.name ?? {}),
+          draft: JSON.stringify(draft),
+          draft_updated_by: actor.userId,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toSummary(row);
+    } catch (e) {
+      if (sqlState(e) === '23505') {
+        throw new ProblemError('conflict', `An app with key "${input.key}" already exists`, [
+          { field: 'key', code: 'duplicate', message: `app key "${input.key}" is taken` },
+        ]);
+      }
+      throw e;
+    }
+  }
+
+  async getApp(workspaceId: string, appKey: string): Promise<AppSummary> {
+    return toSummary(await this.appRow(this.db, workspaceId, appKey));
+  }
+
+  async getDraft(workspaceId: string, appKey: string): Promise<AppDocument> {
+    return (await this.appRow(this.db, workspaceId, appKey)).draft as AppDocument;
+  }
+
+  async saveDraft(actor: Actor, appKey: string, draft: unknown): Promise<AppDocument> {
+    assertValidDraft(draft);
+    const result = await this.db
+      .updateTable('apps')
+      .set({ draft: JSON.stringify(draft), draft_updated_at: new Date(), draft_updated_by: actor.userId })
+      .where('workspace_id', '=', actor.workspaceId)
+      .where('key', '=', appKey)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) throw notFound(appKey);
+    return draft as AppDocument;
+  }
+
+  /**
+   * Freezes the draft as the next version, in one transaction with the index changes
+   * it implies (the app row is locked, so two publishers queue instead of racing).
+   */
+  async publish(actor: Actor, appKey: string, note = ''): Promise<VersionSummary> {
+    return this.db.transaction().execute(async (trx) => {
+      const app = await this.appRow(trx, actor.workspaceId, appKey, true);
+      const previous = app.current_version == null ? null : await this.versionDocument(trx, actor.workspaceId, app.id, app.current_version);
+      const draft = app.draft as AppDocument;
+      assertValidDraft(draft);
+      const version = app.latest_version + 1;
+      const { document, plan } = prepareVersion(previous, draft, version);
+      await trx
+        .insertInto('app_versions')
+        .values({
+          workspace_id: actor.workspaceId,
+          app_id: app.id,
+          version,
+          document: JSON.stringify(document),
+          change_plan: JSON.stringify(plan),
+          note,
+          published_by: actor.userId,
+        })
+        .execute();
+      // The draft carries the ids from now on, so renames in the next edit keep them.
+      await trx
+        .updateTable('apps')
+        .set({ current_version: version, latest_version: version, draft: JSON.stringify(document) })
+        .where('workspace_id', '=', actor.workspaceId)
+        .where('id', '=', app.id)
+        .execute();
+      await syncFieldIndexes(trx, actor.workspaceId, document);
+      return { version, publishedAt: new Date().toISOString(), publishedBy: actor.userId, note, current: true, plan };
+    });
+  }
+
+  async getPublished(workspaceId: string, appKey: string, version?: number): Promise<PublishedApp> {
+    const app = await this.appRow(this.db, workspaceId, appKey);
+    const wanted = version ?? app.current_version;
+    if (wanted == null) throw new ProblemError('not_found', `App "${appKey}" has no published version yet`);
+    const cacheKey = `${workspaceId}/${app.id}/${wanted}`;
+    const cached = this.published.get(cacheKey);
+    if (cached) return cached;
+    const document = await this.versionDocument(this.db, workspaceId, app.id, wanted);
+    const published: PublishedApp = { appId: app.id, appKey: app.key, version: wanted, document };
+    this.published.set(cacheKey, published);
+    return published;
+  }
+
+  async listVersions(workspaceId: string, appKey: string): Promise<VersionSummary[]> {
+    const app = await this.appRow(this.db, workspaceId, appKey);
+    const rows = await this.db
+      .selectFrom('app_versions')
+      .select(['version', 'published_at', 'published_by', 'note', 'change_plan'])
+      .where('workspace_id', '=', workspaceId)
+      .where('app_id', '=', app.id)
+      .orderBy('version', 'desc')
+      .execute();
+    return rows.map((r) => ({
+      version: r.version,
+      publishedAt: isoString(r.published_at) ?? '',
+      publishedBy: r.published_by,
+      note: r.note,
+      current: r.version === app.current_version,
+      plan: r.change_plan as ChangePlan,
+    }));
+  }
+
+  /**
+   * Points the app at an earlier version. Data is untouched: fields the old version
+   * lacks were only soft-removed, so rolling forward again finds their values.
+   */
+  async rollback(actor: Actor, appKey: string, version: number): Promise<VersionSummary> {
+    if (!Number.isInteger(version) || version < 1) {
+      throw new ProblemError('bad_request', 'Invalid version', [{ field: 'version', code: 'type', message: 'version must be a positive integer' }]);
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const app = await this.appRow(trx, actor.workspaceId, appKey, true);
+      const row = await trx
+        .selectFrom('app_versions')
+        .selectAll()
+        .where('workspace_id', '=', actor.workspaceId)
+        .where('app_id', '=', app.id)
+        .where('version', '=', version)
+        .executeTakeFirst();
+      if (!row) {
+        throw new ProblemError('not_found', `App "${appKey}" has no version ${version}`, [
+          { field: 'version', code: 'not_found', message: `version ${version} does not exist` },
+        ]);
+      }
+      await trx
+        .updateTable('apps')
+        .set({ current_version: version })
+        .where('workspace_id', '=', actor.workspaceId)
+        .where('id', '=', app.id)
+        .execute();
+      await syncFieldIndexes(trx, actor.workspaceId, row.document as AppDocument);
+      return {
+        version,
+        publishedAt: isoString(row.published_at) ?? '',
+        publishedBy: row.published_by,
+        note: row.note,
+        current: true,
+        plan: row.change_plan as ChangePlan,
+      };
+    });
+  }
+
+  private async appRow(db: Kysely<SystemDatabase> | Transaction<SystemDatabase>, workspaceId: string, appKey: string, lock = false) {
+    let query = db.selectFrom('apps').selectAll().where('workspace_id', '=', workspaceId).where('key', '=', appKey);
+    if (lock) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    if (!row) throw notFound(appKey);
+    return row;
+  }
+
+  private async versionDocument(db: Kysely<SystemDatabase>, workspaceId: string, appId: string, version: number): Promise<AppDocument> {
+    const row = await db
+      .selectFrom('app_versions')
+      .select('document')
+      .where('workspace_id', '=', workspaceId)
+      .where('app_id', '=', appId)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (!row) throw new ProblemError('not_found', `Version ${version} not found`);
+    return row.document as AppDocument;
+  }
+}
+
+function assertValidDraft(draft: unknown): asserts draft is AppDocument {
+  const errors = validateAppDocument(draft);
+  if (errors.length > 0) throw new ProblemError('unprocessable', 'The app document is invalid', errors);
+}
+
+function notFound(appKey: string): ProblemError {
+  return new ProblemError('not_found', `App "${appKey}" not found`);
+}
+
+function toSummary(row: {
+  id: string;
+  key: string;
+  name: unknown;
+  current_version: number | null;
+  latest_version: number;
+  draft_updated_at: Date | string;
+}): AppSummary {
+  return {
+    id: row.id,
+    key: row.key,
+    name: (row.name ?? {}) as LocalizedText,
+    currentVersion: row.current_version,
+    latestVersion: row.latest_version,
+    draftUpdatedAt: isoString(row.draft_updated_at) ?? '',
+  };
+}
+
