@@ -1,2 +1,5 @@
-// Workspaces, users, sessions and API tokens (owned by the server/auth work).
-export {};
+// Workspaces, users, sessions and API tokens. Password hashing stays in the server:
+// the store keeps hashes opaque.
+export { WorkspaceRepository, type Workspace } from './workspace-repository';
+export { UserRepository, normaliseEmail, type User, type UserCredentials, type NewUser } from './user-repository';
+export { TokenRepository, hashToken, type TokenKind, type IssuedToken, type TokenInfo, type TokenIdentity } from './token-repository';
