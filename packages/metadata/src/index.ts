@@ -1,3 +1,15 @@
 export * from './types';
 export * from './errors';
 export * from './field-kinds';
+export * from './lookup';
+export { newObjectId, newFieldId } from './ids';
+export { appDocumentSchema } from './schema/app-document-schema';
+export { validateAppDocument } from './validate/validate-document';
+export type { Change, ChangeKind, ChangePlan } from './versions/change';
+export { LOSSLESS_RETYPES, isLosslessRetype } from './versions/compatibility';
+export { prepareVersion } from './versions/prepare-version';
+export { diffDocuments } from './versions/diff';
+export { recordJsonSchema, type RecordSchemaMode } from './records/record-schema';
+export { validateRecordInput } from './records/validate-record';
+export { toApiRecord } from './records/api-record';
+export { PHONE_PATTERN, DEFAULT_CURRENCY_SCALE } from './records/formats';
