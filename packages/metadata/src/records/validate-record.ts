@@ -66,11 +66,12 @@ const SYSTEM = new Set<string>(SYSTEM_FIELDS);
 function recordErrors(object: ObjectDef, body: Record<string, unknown>, raw: ErrorObject[]): FieldError[] {
   const readOnly = new Set([...SYSTEM, ...liveFields(object).filter((f) => f.type === 'autonumber').map((f) => f.key)]);
   const required = new Set(liveFields(object).filter((f) => f.required).map((f) => f.key));
+  const fieldTypes = new Map<string, string>(liveFields(object).map((f) => [f.key, f.type]));
   const out = new Map<string, FieldError>();
   for (const e of raw) {
     const key = topLevelKey(e);
     if (out.has(key)) continue;
-    out.set(key, describe(e, key, body, readOnly, required));
+    out.set(key, describe(e, key, body, readOnly, required, fieldTypes));
   }
   return [...out.values()];
 }
@@ -86,7 +87,14 @@ function topLevelKey(e: ErrorObject): string {
   return first.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
-function describe(e: ErrorObject, key: string, body: Record<string, unknown>, readOnly: Set<string>, required: Set<string>): FieldError {
+function describe(
+  e: ErrorObject,
+  key: string,
+  body: Record<string, unknown>,
+  readOnly: Set<string>,
+  required: Set<string>,
+  fieldTypes: Map<string, string>,
+): FieldError {
   if (e.keyword === 'additionalProperties') {
     return readOnly.has(key)
       ? { field: key, code: 'read_only', message: `${key} is set by the system and cannot be written` }
@@ -95,8 +103,21 @@ function describe(e: ErrorObject, key: string, body: Record<string, unknown>, re
   if (e.keyword === 'required' || (required.has(key) && (body[key] === null || body[key] === '' || isEmptyList(body[key])))) {
     return { field: key, code: 'required', message: `${key} is required` };
   }
-  return { field: key, code: ajvErrorCode(e), message: `${key}: ${ajvErrorMessage(e)}` };
+  const hint = e.keyword === 'pattern' || e.keyword === 'format' ? FORMAT_HINTS[fieldTypes.get(key) ?? ''] : undefined;
+  return { field: key, code: e.keyword === 'pattern' ? 'format' : ajvErrorCode(e), message: `${key}: ${hint ?? ajvErrorMessage(e)}` };
 }
+
+/** Schema patterns are unreadable to people; say what is expected instead. */
+const FORMAT_HINTS: Record<string, string> = {
+  currency: 'must be a decimal amount such as 1234.50',
+  phone: 'must be a phone number such as 13812345678, 010-12345678 or +1 415 555 0100',
+  url: 'must be an http(s) URL',
+  email: 'must be an email address',
+  date: 'must be a date as YYYY-MM-DD',
+  datetime: 'must be an ISO 8601 date-time with a time zone, e.g. 2024-05-01T08:30:00Z',
+  relation: 'must be a record id (uuid)',
+  user: 'must be a user id (uuid)',
+};
 
 function isEmptyList(v: unknown): boolean {
   return Array.isArray(v) && v.length === 0;
