@@ -77,6 +77,11 @@ describe('validateAppDocument names the path of every problem', () => {
     ['min above max', (d) => Object.assign(deal(d).fields[2]!, { min: 10, max: 1 }), { field: 'objects/0/fields/2/max', code: 'range' }],
     ['bad currency code', (d) => (deal(d).fields[2]!.currency = 'rmb'), { field: 'objects/0/fields/2/currency', code: 'pattern' }],
     ['negative scale', (d) => (deal(d).fields[2]!.scale = -1), { field: 'objects/0/fields/2/scale', code: 'min' }],
+    ['options on a text field', (d) => (deal(d).fields[0]!.options = [{ value: 'a', label: { en: 'A' } }]), { field: 'objects/0/fields/0/options', code: 'not_applicable' }],
+    ['target on a text field', (d) => (deal(d).fields[0]!.target = 'company'), { field: 'objects/0/fields/0/target', code: 'not_applicable' }],
+    ['min on a text field', (d) => (deal(d).fields[0]!.min = 1), { field: 'objects/0/fields/0/min', code: 'not_applicable' }],
+    ['maxLength on a number', (d) => (deal(d).fields[2]!.maxLength = 3), { field: 'objects/0/fields/2/maxLength', code: 'not_applicable' }],
+    ['unique boolean', (d) => (deal(d).fields[0]! = { key: 'won', type: 'boolean', unique: true, label: { en: 'Won' } }), { field: 'objects/0/fields/0/unique', code: 'not_applicable' }],
     ['objects not an array', (d) => ((d as unknown as Record<string, unknown>).objects = {}), { field: 'objects', code: 'type' }],
     ['unknown top-level section', (d) => ((d as unknown as Record<string, unknown>).widgets = []), { field: 'widgets', code: 'unknown_field' }],
   ])('%s', (_name, mutate, expected) => {

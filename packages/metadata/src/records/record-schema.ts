@@ -81,7 +81,8 @@ function baseInputSchema(field: FieldDef): Schema {
     case 'select':
       return { type: 'string', enum: optionValues(field) };
     case 'multiselect':
-      return { type: 'array', items: { type: 'string', enum: optionValues(field) }, uniqueItems: true };
+      // unique values out of the options: never longer than the option list
+      return { type: 'array', items: { type: 'string', enum: optionValues(field) }, uniqueItems: true, maxItems: optionValues(field).length };
     case 'email':
       return { type: 'string', format: 'email', maxLength: 320 };
     case 'phone':

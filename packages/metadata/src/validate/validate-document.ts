@@ -3,7 +3,7 @@ import type { FieldError } from '../errors';
 import { appDocumentSchema } from '../schema/app-document-schema';
 import { sharedAjv } from '../schema/ajv';
 import { toFieldErrors } from '../schema/ajv-errors';
-import { SYSTEM_FIELDS, type AppDocument, type FieldDef, type LocalizedText, type ObjectDef } from '../types';
+import { SYSTEM_FIELDS, type AppDocument, type FieldDef, type FieldType, type LocalizedText, type ObjectDef } from '../types';
 
 let compiled: ValidateFunction | undefined;
 
@@ -84,8 +84,37 @@ function checkField(field: FieldDef, path: string, liveObjectKeys: Map<string, n
   }
   if (field.type === 'select' || field.type === 'multiselect') checkOptions(field, path, errors);
   if (field.type === 'relation' && !inDeletedObject) checkTarget(field, path, liveObjectKeys, errors);
+  checkApplicable(field, path, errors);
   if (field.min !== undefined && field.max !== undefined && field.min > field.max) {
     errors.push(err(`${path}/max`, 'range', `max ${field.max} is below min ${field.min}`));
+  }
+}
+
+const NUMERIC: readonly FieldType[] = ['number', 'currency', 'percent'];
+
+/** Settings that only mean something for some types; elsewhere they are a designer's mistake. */
+const APPLIES_TO: Partial<Record<keyof FieldDef, readonly FieldType[]>> = {
+  options: ['select', 'multiselect'],
+  maxLength: ['text', 'longtext'],
+  min: NUMERIC,
+  max: NUMERIC,
+  scale: NUMERIC,
+  currency: ['currency'],
+  target: ['relation'],
+  pattern: ['autonumber'],
+};
+
+/** A unique index over true/false or over a list is never what was meant. */
+const NEVER_UNIQUE: readonly FieldType[] = ['boolean', 'multiselect'];
+
+function checkApplicable(field: FieldDef, path: string, errors: FieldError[]): void {
+  for (const [setting, types] of Object.entries(APPLIES_TO) as [keyof FieldDef, readonly FieldType[]][]) {
+    if (field[setting] !== undefined && !types.includes(field.type)) {
+      errors.push(err(`${path}/${setting}`, 'not_applicable', `${setting} does not apply to a ${field.type} field`));
+    }
+  }
+  if (field.unique && NEVER_UNIQUE.includes(field.type)) {
+    errors.push(err(`${path}/unique`, 'not_applicable', `a ${field.type} field cannot be unique`));
   }
 }
 
