@@ -1,0 +1,34 @@
+import type { ObjectDef } from '@tessera/metadata';
+
+/** A json-logic style expression as JSON: literals, `{"var": key}`, `{"op": [args]}`. */
+export type Expr = unknown;
+
+export type ExprType = 'boolean' | 'number' | 'text' | 'date' | 'datetime' | 'list' | 'null' | 'any';
+
+/** The published object an expression is written against: every live field has an `id`. */
+export interface ExprScope {
+  object: ObjectDef;
+}
+
+/** One problem with an expression. `path` is relative to the expression root, e.g. `and/1/==/0`. */
+export interface ExprIssue {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** What "now" means for one evaluation; relative dates are computed from it, never from the DB clock. */
+export interface EvalEnv {
+  now: Date;
+  /** IANA zone deciding what "today" and "this month" are; default Asia/Shanghai. */
+  timezone?: string;
+  userId?: string;
+}
+
+/** A parameterised SQL text: `strings.length === values.length + 1`, like a template-strings array. */
+export interface SqlFragment {
+  strings: string[];
+  values: unknown[];
+}
+
+export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
