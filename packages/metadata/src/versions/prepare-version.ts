@@ -27,6 +27,7 @@ interface Context {
  * describe changes in the same words.
  */
 export function prepareVersion(previous: AppDocument | null, draft: AppDocument, version: number): { document: AppDocument; plan: ChangePlan } {
+  if (!Number.isSafeInteger(version) || version < 1) throw new RangeError(`version must be a positive integer, got ${version}`);
   const errors = validateAppDocument(draft);
   if (errors.length > 0) throw new ProblemError('unprocessable', 'Invalid app document', errors);
   const before: AppDocument = previous ?? { objects: [] };
@@ -34,6 +35,9 @@ export function prepareVersion(previous: AppDocument | null, draft: AppDocument,
   const ctx = context(before, next, version);
   const objects = matchObjects(before, next, ctx);
   const document: AppDocument = { ...next, objects };
+  // Publishing a document the runtime cannot read would be worse than failing loudly.
+  const broken = validateAppDocument(document);
+  if (broken.length > 0) throw new Error(`prepareVersion produced an invalid document: ${JSON.stringify(broken)}`);
   return { document, plan: diffDocuments(before, document) };
 }
 
