@@ -1,0 +1,56 @@
+import { readConfig } from './config';
+import { migrateCommand, startCommand } from './commands';
+
+const USAGE = `Usage: tessera <command>
+
+Commands:
+  start     migrate, create the first workspace and admin if needed, and serve the API
+  migrate   apply pending database migrations and exit
+
+Environment: PORT (3000), DATABASE_URL (PostgreSQL; embedded PGlite when unset),
+TESSERA_DATA_DIR (./data), TESSERA_ADMIN_EMAIL, TESSERA_ADMIN_PASSWORD`;
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0];
+  switch (command) {
+    case 'start': {
+      const stop = await startCommand(readConfig());
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(signal, () => {
+          console.log(`Received ${signal}, shutting down`);
+          stop().then(
+            () => process.exit(0),
+            (e: unknown) => {
+              console.error(e);
+              process.exit(1);
+            },
+          );
+        });
+      }
+      return -1;
+    }
+    case 'migrate':
+      await migrateCommand(readConfig());
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command === undefined ? 1 : 0;
+    default:
+      console.error(`Unknown command "${command}"\n\n${USAGE}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    // -1: a server is running and exits on a signal
+    if (code >= 0) process.exit(code);
+  },
+  (e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);

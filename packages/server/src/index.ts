@@ -1,0 +1,5 @@
+export { buildServer, DEFAULT_BODY_LIMIT, type ServerOptions } from './server';
+export { bootstrap, DEFAULT_ADMIN_EMAIL, type BootstrapOptions, type BootstrapResult } from './bootstrap/bootstrap';
+export { hashPassword, verifyPassword, generatePassword } from './auth/passwords';
+export { appOpenApi } from './openapi/app-openapi';
+export { problemDocument, toProblem, type ProblemDocument } from './errors/problem';

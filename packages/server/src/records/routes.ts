@@ -1,0 +1,70 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { EvalEnv } from '@tessera/expr';
+import { RecordRepository, type Database, type MetadataRepository } from '@tessera/store';
+import { actorOf, identity } from '../auth/context';
+import { objectParams, recordParams } from '../apps/params';
+import { listQuerySchema, toListQuery, type ListQueryString } from './list-query';
+import { etag, expectedVersion } from './if-match';
+
+type ObjectRoute = { Params: { app: string; object: string } };
+type RecordRoute = { Params: { app: string; object: string; id: string } };
+
+/**
+ * Generic record routes: one set serves every object of every app. The published
+ * version is read per request (cached by the metadata repository), so a publish or a
+ * rollback takes effect on the next request.
+ */
+export function registerRecordRoutes(app: FastifyInstance, database: Database, metadata: MetadataRepository): void {
+  const repository = async (request: FastifyRequest<{ Params: { app: string } }>) =>
+    new RecordRepository(database.db, await metadata.getPublished(identity(request).workspaceId, request.params.app));
+
+  app.get<ObjectRoute & { Querystring: ListQueryString }>(
+    '/api/apps/:app/records/:object',
+    { schema: { params: objectParams, querystring: listQuerySchema } },
+    async (request) => {
+      const records = await repository(request);
+      const result = await records.list(identity(request).workspaceId, request.params.object, toListQuery(request.query), evalEnv(request));
+      return { items: result.items, nextCursor: result.nextCursor };
+    },
+  );
+
+  app.post<ObjectRoute & { Body: unknown }>('/api/apps/:app/records/:object', { schema: { params: objectParams } }, async (request, reply) => {
+    const records = await repository(request);
+    const created = await records.create(actorOf(request), request.params.object, request.body);
+    return reply
+      .code(201)
+      .header('Location', `/api/apps/${request.params.app}/records/${request.params.object}/${created.id}`)
+      .header('ETag', etag(created.version))
+      .send(created);
+  });
+
+  app.get<RecordRoute>('/api/apps/:app/records/:object/:id', { schema: { params: recordParams } }, async (request, reply) => {
+    const records = await repository(request);
+    const record = await records.get(identity(request).workspaceId, request.params.object, request.params.id);
+    return reply.header('ETag', etag(record.version)).send(record);
+  });
+
+  app.patch<RecordRoute & { Body: unknown }>('/api/apps/:app/records/:object/:id', { schema: { params: recordParams } }, async (request, reply) => {
+    const version = expectedVersion(request.headers['if-match']);
+    const records = await repository(request);
+    const updated = await records.update(actorOf(request), request.params.object, request.params.id, request.body, version);
+    return reply.header('ETag', etag(updated.version)).send(updated);
+  });
+
+  app.delete<RecordRoute>('/api/apps/:app/records/:object/:id', { schema: { params: recordParams } }, async (request, reply) => {
+    const records = await repository(request);
+    await records.delete(actorOf(request), request.params.object, request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post<RecordRoute>('/api/apps/:app/records/:object/:id/restore', { schema: { params: recordParams } }, async (request, reply) => {
+    const records = await repository(request);
+    const restored = await records.restore(actorOf(request), request.params.object, request.params.id);
+    return reply.header('ETag', etag(restored.version)).send(restored);
+  });
+}
+
+/** What "now" and "me" mean to a filter: relative dates and the caller. */
+function evalEnv(request: FastifyRequest): EvalEnv {
+  return { now: new Date(), userId: identity(request).userId };
+}
