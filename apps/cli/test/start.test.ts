@@ -16,7 +16,7 @@ interface Running {
 
 /** `tessera start` on the embedded database in a fresh folder; resolves once it listens. */
 function start(dataDir: string): Promise<Running> {
-  const env = { ...process.env, PORT: '0', TESSERA_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', TESSERA_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   // This test is about the embedded default; PostgreSQL start-up is the same code after openDatabase.
   delete env.DATABASE_URL;
   delete env.TESSERA_ADMIN_EMAIL;
