@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { buildServer } from '../src/index';
 import { expectProblem, startHarness, type Harness } from './harness';
 
 describe('error responses', () => {
@@ -66,6 +68,28 @@ describe('error responses', () => {
           expect(res.statusCode, `${method} ${url} ${JSON.stringify(body)}: ${res.body}`).toBeLessThan(500);
         }
       }
+    }
+  });
+
+  it('answers an unexpected failure with a generic 500 problem and logs the cause', async () => {
+    const logged: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged.push(chunk.toString());
+        done();
+      },
+    });
+    const app = buildServer({ database: h.database, logger: { level: 'error', stream } });
+    app.get('/api/boom', { config: { public: true } }, async () => {
+      throw new Error('connection string postgres://secret');
+    });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/api/boom' });
+      expect(res.statusCode).toBe(500);
+      expect(expectProblem(res).detail).not.toContain('secret');
+      expect(logged.join('')).toContain('connection string postgres://secret');
+    } finally {
+      await app.close();
     }
   });
 });
