@@ -195,7 +195,15 @@ export class RecordRepository {
       FROM records
       WHERE ${sql.join(conditions, sql` AND `)}
       ORDER BY ${orderBySql(keys)}
-      LIMIT ${limit + 1}`.execute(this.db);
+      LIMIT ${limit + 1}`
+      .execute(this.db)
+      .catch((e: unknown) => {
+        // A cursor is opaque but client-held: a tampered value fails its cast (SQLSTATE class 22).
+        if (query.cursor && sqlState(e)?.startsWith('22')) {
+          throw new ProblemError('bad_request', 'Invalid cursor', [{ field: 'cursor', code: 'invalid', message: 'the cursor holds a value of the wrong type' }]);
+        }
+        throw e;
+      });
     const rows = result.rows;
     const hasMore = rows.length > limit;
     const page = hasMore ? rows.slice(0, limit) : rows;
