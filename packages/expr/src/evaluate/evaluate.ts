@@ -160,7 +160,8 @@ function ordered(op: string, values: unknown[]): boolean {
 function contains(haystack: unknown, needle: unknown): boolean {
   if (needle === null || needle === undefined) return false;
   if (Array.isArray(haystack)) return haystack.some((item) => compareValues(item, needle) === 0);
-  if (typeof haystack === 'string' && typeof needle === 'string') return haystack.includes(needle);
+  // json-logic finds nothing in an empty string, not even ""
+  if (typeof haystack === 'string' && typeof needle === 'string') return haystack !== '' && haystack.includes(needle);
   return false;
 }
 

@@ -119,7 +119,7 @@ class Compiler {
     if (haystack.type === 'list') {
       return q`COALESCE((${x} IS NOT NULL AND ${h} @> jsonb_build_array(${x})), false)`;
     }
-    return q`COALESCE((strpos(${h}, ${x}) > 0), false)`;
+    return q`COALESCE((${h} <> '' AND strpos(${h}, ${x}) > 0), false)`;
   }
 
   private isNull(n: Typed): Frag {

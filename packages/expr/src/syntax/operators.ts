@@ -8,7 +8,7 @@
  * | < <= > >=     | 2 (or 3: a < b < c)          | `{">=": [{"var": "amount"}, 1000]}`                            | numbers numerically (currency too), text by code point, dates and datetimes chronologically; false with null |
  * | between       | 3                            | `{"between": [{"var": "amount"}, 100, 500]}`                   | lo <= x <= hi, inclusive |
  * | in            | 2                            | `{"in": [{"var": "stage"}, ["new", "won"]]}`                   | x is one of a literal array; `{"in": ["vip", {"var": "tags"}]}` list membership; `{"in": ["ab", {"var": "title"}]}` substring |
- * | contains      | 2                            | `{"contains": [{"var": "title"}, "合同"]}`                      | text has substring (case-sensitive) / list has element |
+ * | contains      | 2                            | `{"contains": [{"var": "title"}, "合同"]}`                      | text has substring (case-sensitive; never in empty text, as in json-logic) / list has element |
  * | startsWith    | 2                            | `{"startsWith": [{"var": "phone"}, "+86"]}`                    | text prefix (case-sensitive) |
  * | isEmpty       | 1                            | `{"isEmpty": [{"var": "email"}]}`                              | null, missing, "" or [] |
  * | and  or       | 1+                           | `{"and": [{"var": "hot"}, {">": [{"var": "amount"}, 0]}]}`     | boolean and / or |
