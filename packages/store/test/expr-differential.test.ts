@@ -230,12 +230,17 @@ function toKysely(fragment: SqlFragment) {
   return sql(strings, ...fragment.values);
 }
 
+/** The ids the compiled predicate selects; it must also never be NULL, so that NOT works as in JS. */
 async function sqlIds(expr: Expr, env: EvalEnv): Promise<string[]> {
   const predicate = toKysely(compileFilterToSql(expr, scope, env));
-  const result = await sql<{ id: string }>`
-    SELECT id FROM records
-    WHERE workspace_id = ${workspaceId} AND object_id = ${OBJECT_ID} AND deleted_at IS NULL AND ${predicate}`.execute(database.db);
-  return result.rows.map((r) => r.id).sort();
+  const result = await sql<{ id: string; hit: boolean | null }>`
+    SELECT id, (${predicate}) AS hit FROM records
+    WHERE workspace_id = ${workspaceId} AND object_id = ${OBJECT_ID} AND deleted_at IS NULL`.execute(database.db);
+  expect(result.rows.filter((r) => r.hit === null)).toEqual([]);
+  return result.rows
+    .filter((r) => r.hit === true)
+    .map((r) => r.id)
+    .sort();
 }
 
 function jsIds(expr: Expr, env: EvalEnv): string[] {

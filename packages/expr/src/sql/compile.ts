@@ -8,8 +8,10 @@ import { fieldSqlExpression, systemFieldSqlExpression } from './fields';
 import { join, param, q, raw, toSqlFragment, type Frag } from './fragment';
 
 /**
- * Compiles a filter into a boolean SQL predicate over `records` that is never NULL: every
- * comparison is wrapped in COALESCE(..., false), so NOT behaves as the JS evaluator's `!`.
+ * Compiles a filter into a boolean SQL predicate over `records` that is never NULL, so
+ * NOT behaves as the JS evaluator's `!`. Comparisons get the form
+ * `(x = $1 AND x IS NOT NULL)` rather than COALESCE(x = $1, false): both are false for a
+ * missing x, but only the first lets the planner use the field's expression index.
  * Type-checks first and throws ProblemError('bad_request') naming the offending path.
  */
 export function compileFilterToSql(expr: unknown, scope: ExprScope, env: EvalEnv): SqlFragment {
@@ -27,6 +29,13 @@ function textParam(value: string | null): Frag {
 
 function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Literals, today, now and conditions are never NULL; fields and the current user may be. */
+function mayBeNull(n: Typed): boolean {
+  if (n.kind === 'literal') return n.value === null;
+  if (n.kind === 'op') return n.op === 'currentUser';
+  return true;
 }
 
 class Compiler {
@@ -71,19 +80,19 @@ class Compiler {
       case '>':
       case '>=': {
         const pairs = args.slice(1).map((next, i) => q`${this.value(args[i]!)} ${raw(COMPARISON[n.op]!)} ${this.value(next)}`);
-        return q`COALESCE((${join(pairs, ' AND ')}), false)`;
+        return this.guarded(join(pairs, ' AND '), args);
       }
       case 'between':
-        return q`COALESCE((${this.value(a)} >= ${this.value(b)} AND ${this.value(a)} <= ${this.value(args[2]!)}), false)`;
+        return this.guarded(q`${this.value(a)} >= ${this.value(b)} AND ${this.value(a)} <= ${this.value(args[2]!)}`, args);
       case 'in':
         return b.kind === 'array' ? this.oneOf(a, b.items) : this.contains(b, a);
       case 'contains':
         return this.contains(a, b);
       case 'startsWith':
         if (b.kind === 'literal' && typeof b.value === 'string') {
-          return q`COALESCE((${this.value(a)} LIKE ${param(likeEscape(b.value) + '%')}), false)`;
+          return this.guarded(q`${this.value(a)} LIKE ${param(likeEscape(b.value) + '%')}`, [a]);
         }
-        return q`COALESCE(starts_with(${this.value(a)}, ${this.value(b)}), false)`;
+        return this.guarded(q`starts_with(${this.value(a)}, ${this.value(b)})`, [a, b]);
       case 'isEmpty':
         return this.isEmpty(a);
       case 'and':
@@ -103,13 +112,22 @@ class Compiler {
     }
   }
 
+  /**
+   * `cond` is NULL only when one of `operands` is; ANDing their IS NOT NULL turns that
+   * NULL into false (NULL AND false is false) while leaving the comparison sargable.
+   */
+  private guarded(cond: Frag, operands: Typed[]): Frag {
+    const guards = operands.filter((o) => mayBeNull(o)).map((o) => q`${this.value(o)} IS NOT NULL`);
+    return q`(${join([cond, ...guards], ' AND ')})`;
+  }
+
   private compare(op: string, a: Typed, b: Typed): Frag {
-    return q`COALESCE((${this.value(a)} ${raw(op)} ${this.value(b)}), false)`;
+    return this.guarded(q`${this.value(a)} ${raw(op)} ${this.value(b)}`, [a, b]);
   }
 
   private oneOf(needle: Typed, items: Typed[]): Frag {
     if (items.length === 0) return raw('false');
-    return q`COALESCE((${this.value(needle)} IN (${join(items.map((i) => this.value(i)), ', ')})), false)`;
+    return this.guarded(q`${this.value(needle)} IN (${join(items.map((i) => this.value(i)), ', ')})`, [needle]);
   }
 
   /** List has the element (jsonb containment), or text has the substring. */
@@ -117,9 +135,9 @@ class Compiler {
     const h = this.value(haystack);
     const x = this.value(needle);
     if (haystack.type === 'list') {
-      return q`COALESCE((${x} IS NOT NULL AND ${h} @> jsonb_build_array(${x})), false)`;
+      return this.guarded(q`${h} @> jsonb_build_array(${x})`, [haystack, needle]);
     }
-    return q`COALESCE((${h} <> '' AND strpos(${h}, ${x}) > 0), false)`;
+    return this.guarded(q`${h} <> '' AND strpos(${h}, ${x}) > 0`, [haystack, needle]);
   }
 
   private isNull(n: Typed): Frag {
@@ -138,7 +156,7 @@ class Compiler {
       case 'text':
       case 'date':
       case 'datetime':
-        return q`COALESCE((${v} = ''), true)`;
+        return q`(${v} IS NULL OR ${v} = '')`;
       default:
         return q`(${v} IS NULL)`;
     }
@@ -149,13 +167,13 @@ class Compiler {
     const v = this.value(n);
     switch (n.type as ExprType) {
       case 'boolean':
-        return q`COALESCE(${v}, false)`;
+        return this.guarded(v, [n]);
       case 'number':
-        return q`COALESCE((${v} <> 0), false)`;
+        return this.guarded(q`${v} <> 0`, [n]);
       case 'text':
       case 'date':
       case 'datetime':
-        return q`COALESCE((${v} <> ''), false)`;
+        return this.guarded(q`${v} <> ''`, [n]);
       case 'list':
         return q`COALESCE((jsonb_typeof(${v}) = 'array' AND ${v} <> '[]'::jsonb), false)`;
       default:
@@ -177,7 +195,7 @@ class Compiler {
     const v = this.value(x);
     const datetime = x.type === 'datetime' || (x.kind === 'literal' && typeof x.value === 'string' && isCanonicalDatetime(x.value));
     return datetime
-      ? q`COALESCE((${v} >= ${textParam(range.fromInstant)} AND ${v} < ${textParam(range.toInstantExclusive)}), false)`
-      : q`COALESCE((${v} >= ${textParam(range.from)} AND ${v} <= ${textParam(range.to)}), false)`;
+      ? this.guarded(q`${v} >= ${textParam(range.fromInstant)} AND ${v} < ${textParam(range.toInstantExclusive)}`, [x])
+      : this.guarded(q`${v} >= ${textParam(range.from)} AND ${v} <= ${textParam(range.to)}`, [x]);
   }
 }
