@@ -1,17 +1,9 @@
-import { ProblemError, valueKindOf } from '@tessera/metadata';
+import { valueKindOf } from '@tessera/metadata';
+import { invalidExpression } from '../problems';
 import type { EvalEnv, ExprIssue, ExprScope } from '../types';
 import { parse, type Node } from '../syntax/parse';
 import { compareValues, isEmptyValue, toNumber, truthy } from '../values/compare';
 import { isDateUnit, isPeriod, isStepCount, lastNextRange, nowText, periodRange, todayText, type DayRange } from '../dates/relative';
-
-export function invalidExpression(issues: ExprIssue[], field = 'expression'): ProblemError {
-  const first = issues[0]!;
-  return new ProblemError(
-    'bad_request',
-    `Invalid ${field}: ${first.message}${first.path ? ` (at ${first.path})` : ''}`,
-    issues.map((i) => ({ field, code: i.code, message: i.path ? `at ${i.path}: ${i.message}` : i.message })),
-  );
-}
 
 /**
  * Evaluates an expression against one record (values by field key, as stored). Meant for

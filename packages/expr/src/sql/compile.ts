@@ -1,7 +1,7 @@
 import type { EvalEnv, ExprScope, ExprType, SqlFragment } from '../types';
 import { checkTyped } from '../check/checker';
 import { isNullLiteral, type Typed } from '../check/typed';
-import { invalidExpression } from '../evaluate/evaluate';
+import { invalidExpression } from '../problems';
 import { isCanonicalDatetime } from '../dates/calendar';
 import { isDateUnit, isPeriod, isStepCount, lastNextRange, nowText, periodRange, todayText, type DayRange } from '../dates/relative';
 import { fieldSqlExpression, systemFieldSqlExpression } from './fields';
