@@ -26,6 +26,8 @@ export const FIELD_TYPES = [
   'relation',
   'user',
   'autonumber',
+  'formula',
+  'rollup',
 ] as const;
 
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -66,6 +68,62 @@ export interface FieldDef {
   target?: string;
   /** autonumber: pattern such as `QT-{YYYY}{MM}-{0000}` (filled by the rule engine) */
   pattern?: string;
+  /**
+   * formula: an expression over the record and, through `relationKey.fieldKey` paths,
+   * the records it points to; computed and stored on every write, recomputed when an
+   * input changes (also through a relation). Read-only on input.
+   */
+  formula?: Expression;
+  /** formula: the type its value is stored and validated as */
+  resultType?: FormulaResultType;
+  /** rollup: an aggregate over child records that point here; read-only on input */
+  rollup?: RollupDef;
+  /** a literal used when a record is created without a value for this field */
+  defaultValue?: unknown;
+  /** an expression evaluated at create when no value is given, e.g. `{"today": []}` */
+  defaultExpression?: Expression;
+}
+
+/** A JSON expression (json-logic plus Tessera's operators), type-checked before it is saved. */
+export type Expression = unknown;
+
+export type FormulaResultType = 'text' | 'number' | 'currency' | 'percent' | 'boolean' | 'date' | 'datetime';
+
+export interface RollupDef {
+  /** key of the child object */
+  object: string;
+  /** key of the child's relation field that points at this object */
+  via: string;
+  aggregate: 'count' | 'sum' | 'min' | 'max' | 'avg';
+  /** child field aggregated (not for count) */
+  field?: string;
+  /** only children for which this holds are counted */
+  filter?: Expression;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** A rule the record must satisfy: valid when `assert` is true. */
+export interface ValidationRule {
+  key: string;
+  assert: Expression;
+  message: LocalizedText;
+  /** error blocks the write (422); warning is returned with the saved record */
+  severity: Severity;
+  /** field keys the message is about (shown next to them in forms) */
+  fields?: string[];
+  /** when the rule is checked; both when absent */
+  on?: Array<'create' | 'update'>;
+}
+
+export type MatchMethod = 'exact' | 'normalized' | 'phone' | 'email' | 'company';
+
+/** Records that match on every listed field are duplicates. */
+export interface DuplicateRule {
+  key: string;
+  label?: LocalizedText;
+  match: Array<{ field: string; method: MatchMethod }>;
+  action: 'block' | 'warn';
 }
 
 export interface ObjectDef {
@@ -78,7 +136,66 @@ export interface ObjectDef {
   titleField?: string;
   fields: FieldDef[];
   deleted?: boolean;
+  validations?: ValidationRule[];
+  duplicateRules?: DuplicateRule[];
 }
+
+/** A form for one object: sections of fields with live behaviour, enforced by the server too. */
+export interface LayoutDef {
+  key: string;
+  /** object key */
+  object: string;
+  label?: LocalizedText;
+  /** the layout whose behaviour the server enforces on every write (else the object's first) */
+  default?: boolean;
+  sections: LayoutSection[];
+}
+
+export interface LayoutSection {
+  key: string;
+  label?: LocalizedText;
+  columns?: 1 | 2 | 3 | 4;
+  items: LayoutItem[];
+}
+
+export interface LayoutItem {
+  /** field key */
+  field: string;
+  span?: number;
+  /** shown only when true; a hidden field is never required */
+  visibleWhen?: Expression;
+  /** must have a value when true */
+  requiredWhen?: Expression;
+  /** cannot be changed when true (evaluated on the record as stored before the write) */
+  readOnlyWhen?: Expression;
+}
+
+export type TriggerEvent = 'create' | 'update' | 'delete';
+
+/** A record-triggered automation: when `object` is written and `condition` holds, run `actions`. */
+export interface AutomationRule {
+  key: string;
+  label?: LocalizedText;
+  object: string;
+  on: TriggerEvent[];
+  /** update only: run only when one of these field keys changed */
+  changedFields?: string[];
+  condition?: Expression;
+  actions: AutomationAction[];
+  active?: boolean;
+}
+
+export type AutomationAction =
+  /** set fields of the triggering record: field key -> expression */
+  | { type: 'setFields'; values: Record<string, Expression> }
+  /** create a record of another object (e.g. a follow-up linked back by a relation) */
+  | { type: 'createRecord'; object: string; values: Record<string, Expression> }
+  /** a task in a user's inbox */
+  | { type: 'createTask'; assignee: Expression; title: Expression; dueDate?: Expression }
+  /** an in-app notification to one or more users */
+  | { type: 'notify'; recipients: Expression; message: Expression }
+  /** start a flow (accepted once the workflow engine exists) */
+  | { type: 'startFlow'; flow: string };
 
 /**
  * An app document: what the designer edits (the draft) and what a published version
@@ -87,9 +204,10 @@ export interface ObjectDef {
  */
 export interface AppDocument {
   objects: ObjectDef[];
-  layouts?: unknown[];
+  layouts?: LayoutDef[];
   views?: unknown[];
-  rules?: unknown[];
+  /** record-triggered automations */
+  rules?: AutomationRule[];
   flows?: unknown[];
   reports?: unknown[];
   dashboards?: unknown[];

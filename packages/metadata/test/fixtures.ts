@@ -59,7 +59,7 @@ export function everyFieldTypeDocument(): AppDocument {
       },
       { id: 'o_account001', key: 'account', label: { en: 'Account' }, fields: [] },
     ],
-    layouts: [{ any: 'thing' }],
+    layouts: [],
     views: [],
     rules: [],
     flows: [],

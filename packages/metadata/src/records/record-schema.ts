@@ -94,6 +94,9 @@ function baseInputSchema(field: FieldDef): Schema {
       return { type: 'string', format: 'uuid' };
     case 'autonumber':
       return { type: 'string', readOnly: true };
+    case 'formula':
+    case 'rollup':
+      return { readOnly: true };
   }
 }
 

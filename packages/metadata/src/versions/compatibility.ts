@@ -46,6 +46,9 @@ export const LOSSLESS_RETYPES: Readonly<Record<FieldType, readonly FieldType[]>>
   percent: ['number'],
   boolean: [],
   multiselect: [],
+  // computed values are recomputed, never reinterpreted: any other type is a new field
+  formula: [],
+  rollup: [],
 };
 
 export function isLosslessRetype(from: FieldType, to: FieldType): boolean {
