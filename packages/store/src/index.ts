@@ -5,5 +5,6 @@ export type * from './db/schema';
 export * from './auth/index';
 export type { Actor } from './common/actor';
 export { MetadataRepository, type AppSummary, type VersionSummary } from './metadata/metadata-repository';
-export { RecordRepository, MAX_PAGE_SIZE, type ApiRecord, type ListQuery, type ListResult } from './records/record-repository';
+export { RecordRepository, MAX_PAGE_SIZE, type ApiRecord, type ListQuery, type ListResult, type RecordRepositoryOptions } from './records/record-repository';
 export { syncFieldIndexes } from './indexes/index-manager';
+export * from './records/write-hooks';

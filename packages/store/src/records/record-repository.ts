@@ -9,6 +9,7 @@ import {
   toApiRecord,
   validateRecordInput,
   type FieldDef,
+  type Locale,
   type ObjectDef,
   type PublishedApp,
 } from '@tessera/metadata';
@@ -16,6 +17,17 @@ import { compileFilterToSql, fieldSqlExpression, type EvalEnv, type Expr } from 
 import type { SystemDatabase } from '../db/schema';
 import { isoString, sqlState, type Actor } from '../common/actor';
 import { fragmentToSql } from './sql-fragment';
+import {
+  MAX_WRITE_DEPTH,
+  writeTooDeep,
+  type NestedRecordWriter,
+  type RecordChange,
+  type RecordSystemFields,
+  type RecordWriteHooks,
+  type WriteAction,
+  type WriteContext,
+  type WriteWarning,
+} from './write-hooks';
 import { afterCursorSql, decodeCursor, encodeCursor, orderBySql, parseSort } from './sort';
 
 export interface ApiRecord {
@@ -26,7 +38,24 @@ export interface ApiRecord {
   created_by: string | null;
   updated_by: string | null;
   owner_id: string | null;
+  /** what the rules had to say about a successful write (warnings); absent when nothing */
+  _warnings?: WriteWarning[];
   [fieldKey: string]: unknown;
+}
+
+export interface RecordRepositoryOptions {
+  /** the rule engine; without it records are written as given */
+  hooks?: RecordWriteHooks;
+  /** language of rule messages; zh unless the request asks for en */
+  locale?: Locale;
+}
+
+/** State shared by one transaction's writes, nested ones included. */
+interface WriteSession {
+  trx: Transaction<SystemDatabase>;
+  now: Date;
+  /** records written by hooks, which the outer write must read back */
+  touched: Set<string>;
 }
 
 export interface ListQuery {
@@ -64,40 +93,26 @@ const DEFAULT_PAGE_SIZE = 50;
 /**
  * Reads and writes the records of one published app version. Values arrive and leave
  * keyed by field key and are stored by field id. Every statement is scoped by
- * workspace and object; every write is one transaction with its history row.
+ * workspace and object; every write is one transaction with its history row, and runs
+ * the write hooks (the rule engine) inside that transaction when they are given.
  */
 export class RecordRepository {
+  private readonly hooks: RecordWriteHooks | null;
+  private readonly locale: Locale;
+
   constructor(
     private readonly db: Kysely<SystemDatabase>,
     readonly app: PublishedApp,
-  ) {}
+    options: RecordRepositoryOptions = {},
+  ) {
+    this.hooks = options.hooks ?? null;
+    this.locale = options.locale ?? 'zh';
+  }
 
   async create(actor: Actor, objectKey: string, input: unknown): Promise<ApiRecord> {
     const object = this.object(objectKey);
-    const values = validateRecordInput(object, input, 'create');
-    return this.db.transaction().execute(async (trx) => {
-      await this.checkReferences(trx, actor.workspaceId, object, values);
-      await this.checkUnique(trx, actor.workspaceId, object, values, null);
-      const id = uuidv7();
-      const row = await this.guardUnique(actor.workspaceId, object, values, () =>
-        trx
-          .insertInto('records')
-          .values({
-            workspace_id: actor.workspaceId,
-            object_id: object.id!,
-            id,
-            data: JSON.stringify(values),
-            search_text: searchText(object, values),
-            owner_id: actor.userId,
-            created_by: actor.userId,
-            updated_by: actor.userId,
-          })
-          .returning(RETURNED)
-          .executeTakeFirstOrThrow(),
-      );
-      await this.history(trx, actor, object, id, 1, 'create', diff({}, values));
-      return this.toApi(object, row);
-    });
+    const values = this.validateCreate(object, input, actor);
+    return this.db.transaction().execute((trx) => this.insert(this.session(trx), actor, object, values, 0));
   }
 
   async get(workspaceId: string, objectKey: string, id: string): Promise<ApiRecord> {
@@ -110,54 +125,38 @@ export class RecordRepository {
   async update(actor: Actor, objectKey: string, id: string, patch: unknown, expectedVersion: number): Promise<ApiRecord> {
     const object = this.object(objectKey);
     const changes = validateRecordInput(object, patch, 'update');
-    return this.db.transaction().execute(async (trx) => {
-      const current = await this.findRow(trx, actor.workspaceId, object, id, true);
-      if (current.version !== expectedVersion) throw staleVersion(id, expectedVersion, current.version);
-      const next = merge(current.data, changes);
-      await this.checkReferences(trx, actor.workspaceId, object, changes);
-      await this.checkUnique(trx, actor.workspaceId, object, changes, id);
-      const row = await this.guardUnique(actor.workspaceId, object, changes, () =>
-        trx
-          .updateTable('records')
-          .set({
-            data: JSON.stringify(next),
-            search_text: searchText(object, next),
-            version: current.version + 1,
-            updated_at: new Date(),
-            updated_by: actor.userId,
-          })
-          .where('workspace_id', '=', actor.workspaceId)
-          .where('id', '=', id)
-          .where('version', '=', expectedVersion)
-          .returning(RETURNED)
-          .executeTakeFirstOrThrow(),
-      );
-      await this.history(trx, actor, object, id, row.version, 'update', diff(current.data, next));
-      return this.toApi(object, row);
-    });
+    return this.db.transaction().execute((trx) => this.modify(this.session(trx), actor, object, id, changes, { expectedVersion, depth: 0 }));
   }
 
   /** Soft delete: the record leaves every list and read, and `restore` brings it back whole. */
   async delete(actor: Actor, objectKey: string, id: string): Promise<void> {
     const object = this.object(objectKey);
     await this.db.transaction().execute(async (trx) => {
+      const s = this.session(trx);
       const current = await this.findRow(trx, actor.workspaceId, object, id, true);
-      await trx
+      const change = changeOf('delete', current, current.data, {});
+      const hooks = this.hooksFor(object);
+      const ctx = hooks ? this.context(s, actor, object, 0) : null;
+      if (hooks && ctx) await hooks.beforeWrite(ctx, change);
+      const row = await trx
         .updateTable('records')
         .set({ deleted_at: new Date(), version: current.version + 1, updated_at: new Date(), updated_by: actor.userId })
         .where('workspace_id', '=', actor.workspaceId)
         .where('id', '=', id)
-        .execute();
-      await this.history(trx, actor, object, id, current.version + 1, 'delete', {});
+        .returning(RETURNED)
+        .executeTakeFirstOrThrow();
+      await this.history(trx, actor, object, id, row.version, 'delete', {});
+      if (hooks && ctx) await hooks.afterWrite(ctx, { ...change, system: systemOf(row) });
     });
   }
 
   async restore(actor: Actor, objectKey: string, id: string): Promise<ApiRecord> {
     const object = this.object(objectKey);
     return this.db.transaction().execute(async (trx) => {
+      const s = this.session(trx);
       const current = await trx
         .selectFrom('records')
-        .select(['id', 'version', 'data', 'deleted_at'])
+        .select([...RETURNED, 'deleted_at'])
         .where('workspace_id', '=', actor.workspaceId)
         .where('object_id', '=', object.id!)
         .where('id', '=', checkedUuid(id))
@@ -167,6 +166,10 @@ export class RecordRepository {
       if (current.deleted_at == null) {
         throw new ProblemError('conflict', 'The record is not deleted', [{ field: 'id', code: 'not_deleted', message: `${id} is not deleted` }]);
       }
+      const change = changeOf('restore', current, current.data, {});
+      const hooks = this.hooksFor(object);
+      const ctx = hooks ? this.context(s, actor, object, 0) : null;
+      const warnings = hooks && ctx ? await hooks.beforeWrite(ctx, change) : [];
       // A restored record must not break a unique field another record took meanwhile.
       await this.checkUnique(trx, actor.workspaceId, object, current.data, id);
       const row = await this.guardUnique(actor.workspaceId, object, current.data, () =>
@@ -179,8 +182,146 @@ export class RecordRepository {
           .executeTakeFirstOrThrow(),
       );
       await this.history(trx, actor, object, id, row.version, 'restore', {});
-      return this.toApi(object, row);
+      if (hooks && ctx) warnings.push(...(await hooks.afterWrite(ctx, { ...change, system: systemOf(row) })));
+      return this.finish(s, actor, object, row, warnings);
     });
+  }
+
+  /** Required fields, types and normal forms, after the hooks filled in defaults. */
+  private validateCreate(object: ObjectDef, input: unknown, actor: Actor): Record<string, unknown> {
+    const hooks = this.hooksFor(object);
+    const prepared = hooks?.prepareCreate && isPlainObject(input) ? hooks.prepareCreate(object, input, actor) : input;
+    return validateRecordInput(object, prepared, 'create');
+  }
+
+  private async insert(s: WriteSession, actor: Actor, object: ObjectDef, values: Record<string, unknown>, depth: number): Promise<ApiRecord> {
+    if (depth > MAX_WRITE_DEPTH) throw writeTooDeep(object, depth);
+    const { trx } = s;
+    const id = uuidv7();
+    const at = s.now.toISOString();
+    const system: RecordSystemFields = { id, version: 1, created_at: at, updated_at: at, created_by: actor.userId, updated_by: actor.userId, owner_id: actor.userId };
+    const change: RecordChange = { action: 'create', id, before: null, after: { ...values }, input: values, system };
+    const hooks = this.hooksFor(object);
+    const ctx = hooks ? this.context(s, actor, object, depth) : null;
+    const warnings = hooks && ctx ? await hooks.beforeWrite(ctx, change) : [];
+    const data = change.after;
+    await this.checkReferences(trx, actor.workspaceId, object, data);
+    await this.checkUnique(trx, actor.workspaceId, object, data, null);
+    const row = await this.guardUnique(actor.workspaceId, object, data, () =>
+      trx
+        .insertInto('records')
+        .values({
+          workspace_id: actor.workspaceId,
+          object_id: object.id!,
+          id,
+          data: JSON.stringify(data),
+          search_text: searchText(object, data),
+          owner_id: actor.userId,
+          created_by: actor.userId,
+          updated_by: actor.userId,
+        })
+        .returning(RETURNED)
+        .executeTakeFirstOrThrow(),
+    );
+    await this.history(trx, actor, object, id, 1, 'create', diff({}, data));
+    if (hooks && ctx) warnings.push(...(await hooks.afterWrite(ctx, { ...change, system: systemOf(row) })));
+    return this.finish(s, actor, object, row, warnings);
+  }
+
+  /**
+   * The update path of every writer. `expectedVersion` null means the caller holds the
+   * transaction and the row lock is the guard (nested writes); `onlyIfChanged` skips the
+   * write when the pipeline leaves every value as it was (recomputations).
+   */
+  private async modify(
+    s: WriteSession,
+    actor: Actor,
+    object: ObjectDef,
+    id: string,
+    changes: Record<string, unknown>,
+    options: { expectedVersion: number | null; depth: number; onlyIfChanged?: boolean },
+  ): Promise<ApiRecord> {
+    if (options.depth > MAX_WRITE_DEPTH) throw writeTooDeep(object, options.depth);
+    const { trx } = s;
+    const current = await this.findRow(trx, actor.workspaceId, object, id, true);
+    const expected = options.expectedVersion;
+    if (expected !== null && current.version !== expected) throw staleVersion(id, expected, current.version);
+    const change = changeOf('update', current, merge(current.data, changes), changes);
+    const hooks = this.hooksFor(object);
+    const ctx = hooks ? this.context(s, actor, object, options.depth) : null;
+    const warnings = hooks && ctx ? await hooks.beforeWrite(ctx, change) : [];
+    const next = change.after;
+    const changed = changedValues(current.data, next);
+    if (options.onlyIfChanged && Object.keys(changed).length === 0) return this.toApi(object, current);
+    await this.checkReferences(trx, actor.workspaceId, object, changed);
+    await this.checkUnique(trx, actor.workspaceId, object, changed, id);
+    const row = await this.guardUnique(actor.workspaceId, object, changed, () =>
+      trx
+        .updateTable('records')
+        .set({
+          data: JSON.stringify(next),
+          search_text: searchText(object, next),
+          version: current.version + 1,
+          updated_at: new Date(),
+          updated_by: actor.userId,
+        })
+        .where('workspace_id', '=', actor.workspaceId)
+        .where('id', '=', id)
+        .where('version', '=', current.version)
+        .returning(RETURNED)
+        .executeTakeFirstOrThrow(),
+    );
+    await this.history(trx, actor, object, id, row.version, 'update', diff(current.data, next));
+    if (hooks && ctx) warnings.push(...(await hooks.afterWrite(ctx, { ...change, system: systemOf(row) })));
+    return this.finish(s, actor, object, row, warnings);
+  }
+
+  /** A hook may have written this record again (an automation setting fields): answer with what is stored. */
+  private async finish(s: WriteSession, actor: Actor, object: ObjectDef, row: RecordRow, warnings: WriteWarning[]): Promise<ApiRecord> {
+    const final = s.touched.has(row.id) ? await this.findRow(s.trx, actor.workspaceId, object, row.id, false) : row;
+    const record = this.toApi(object, final);
+    if (warnings.length > 0) record._warnings = warnings;
+    return record;
+  }
+
+  private session(trx: Transaction<SystemDatabase>): WriteSession {
+    return { trx, now: new Date(), touched: new Set() };
+  }
+
+  private hooksFor(object: ObjectDef): RecordWriteHooks | null {
+    const hooks = this.hooks;
+    if (!hooks) return null;
+    return !hooks.concerns || hooks.concerns(object) ? hooks : null;
+  }
+
+  private context(s: WriteSession, actor: Actor, object: ObjectDef, depth: number): WriteContext {
+    return { trx: s.trx, actor, app: this.app, object, depth, locale: this.locale, now: s.now, records: this.nestedWriter(s, actor, depth) };
+  }
+
+  /** Writes made by hooks: same transaction, same pipeline, one level deeper. */
+  private nestedWriter(s: WriteSession, actor: Actor, depth: number): NestedRecordWriter {
+    const as = (source: Actor['source']): Actor => ({ ...actor, source });
+    return {
+      create: async (objectKey, input, source) => {
+        const object = this.object(objectKey);
+        const values = this.validateCreate(object, input, as(source));
+        const record = await this.insert(s, as(source), object, values, depth + 1);
+        s.touched.add(record.id);
+        return record;
+      },
+      update: async (objectKey, id, input, source) => {
+        const object = this.object(objectKey);
+        const changes = validateRecordInput(object, input, 'update');
+        const record = await this.modify(s, as(source), object, id, changes, { expectedVersion: null, depth: depth + 1 });
+        s.touched.add(id);
+        return record;
+      },
+      recompute: async (objectKey, id, values) => {
+        const object = this.object(objectKey);
+        await this.modify(s, as('system'), object, id, values, { expectedVersion: null, depth: depth + 1, onlyIfChanged: true });
+        s.touched.add(id);
+      },
+    };
   }
 
   async list(workspaceId: string, objectKey: string, query: ListQuery, env: EvalEnv): Promise<ListResult> {
@@ -369,6 +510,35 @@ function pageSize(limit: number | undefined): number {
     throw new ProblemError('bad_request', 'Invalid limit', [{ field: 'limit', code: 'range', message: `limit must be an integer from 1 to ${MAX_PAGE_SIZE}` }]);
   }
   return limit;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function systemOf(row: RecordRow): RecordSystemFields {
+  return {
+    id: row.id,
+    version: row.version,
+    created_at: isoString(row.created_at) ?? '',
+    updated_at: isoString(row.updated_at) ?? '',
+    created_by: row.created_by,
+    updated_by: row.updated_by,
+    owner_id: row.owner_id,
+  };
+}
+
+function changeOf(action: WriteAction, current: RecordRow, after: Record<string, unknown>, input: Record<string, unknown>): RecordChange {
+  return { action, id: current.id, before: current.data, after, input, system: systemOf(current) };
+}
+
+/** The values that differ, by field id; a cleared value appears as null. */
+function changedValues(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const id of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (JSON.stringify(before[id]) !== JSON.stringify(after[id])) out[id] = after[id] ?? null;
+  }
+  return out;
 }
 
 /** null in a patch clears the field: the key leaves the stored document. */
