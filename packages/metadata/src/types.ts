@@ -87,14 +87,24 @@ export interface FieldDef {
 /** A JSON expression (json-logic plus Tessera's operators), type-checked before it is saved. */
 export type Expression = unknown;
 
-export type FormulaResultType = 'text' | 'number' | 'currency' | 'percent' | 'boolean' | 'date' | 'datetime';
+export const FORMULA_RESULT_TYPES = ['text', 'number', 'currency', 'percent', 'boolean', 'date', 'datetime'] as const;
+
+export type FormulaResultType = (typeof FORMULA_RESULT_TYPES)[number];
+
+export const ROLLUP_AGGREGATES = ['count', 'sum', 'min', 'max', 'avg'] as const;
+
+export const MATCH_METHODS = ['exact', 'normalized', 'phone', 'email', 'company'] as const;
+
+export const TRIGGER_EVENTS = ['create', 'update', 'delete'] as const;
+
+export const AUTOMATION_ACTION_TYPES = ['setFields', 'createRecord', 'createTask', 'notify', 'startFlow'] as const;
 
 export interface RollupDef {
   /** key of the child object */
   object: string;
   /** key of the child's relation field that points at this object */
   via: string;
-  aggregate: 'count' | 'sum' | 'min' | 'max' | 'avg';
+  aggregate: (typeof ROLLUP_AGGREGATES)[number];
   /** child field aggregated (not for count) */
   field?: string;
   /** only children for which this holds are counted */
@@ -116,7 +126,7 @@ export interface ValidationRule {
   on?: Array<'create' | 'update'>;
 }
 
-export type MatchMethod = 'exact' | 'normalized' | 'phone' | 'email' | 'company';
+export type MatchMethod = (typeof MATCH_METHODS)[number];
 
 /** Records that match on every listed field are duplicates. */
 export interface DuplicateRule {
@@ -170,7 +180,7 @@ export interface LayoutItem {
   readOnlyWhen?: Expression;
 }
 
-export type TriggerEvent = 'create' | 'update' | 'delete';
+export type TriggerEvent = (typeof TRIGGER_EVENTS)[number];
 
 /** A record-triggered automation: when `object` is written and `condition` holds, run `actions`. */
 export interface AutomationRule {

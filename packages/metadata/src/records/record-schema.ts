@@ -1,5 +1,6 @@
-import type { FieldDef, ObjectDef } from '../types';
-import { liveFields } from '../lookup';
+import type { AppDocument, FieldDef, FormulaResultType, ObjectDef } from '../types';
+import { isComputed, valueKindOfField } from '../field-kinds';
+import { findField, findObject, liveFields } from '../lookup';
 import { DECIMAL_INPUT_PATTERN, DEFAULT_MAX_LENGTH, PHONE_PATTERN } from './formats';
 
 export type RecordSchemaMode = 'create' | 'update' | 'read';
@@ -7,14 +8,15 @@ type Schema = Record<string, unknown>;
 
 /**
  * JSON Schema of a record as the API speaks it (by field key), for validation and for
- * the generated OpenAPI document. Input modes describe what a client may send (autonumber
- * and system fields are read-only, so absent); `read` describes what it gets back.
- * A non-required field accepts null, which clears it.
+ * the generated OpenAPI document. Input modes describe what a client may send (computed
+ * fields - formula, rollup, autonumber - and system fields are read-only, so absent);
+ * `read` describes what it gets back. A non-required field accepts null, which clears it.
+ * `app` lets `read` say whether a min/max rollup yields a number or a date.
  */
-export function recordJsonSchema(object: ObjectDef, mode: RecordSchemaMode): object {
+export function recordJsonSchema(object: ObjectDef, mode: RecordSchemaMode, app?: AppDocument): object {
   const fields = liveFields(object);
-  if (mode === 'read') return readSchema(object, fields);
-  const writable = fields.filter((f) => f.type !== 'autonumber');
+  if (mode === 'read') return readSchema(object, fields, app);
+  const writable = fields.filter((f) => !isComputed(f));
   const properties: Record<string, Schema> = {};
   for (const field of writable) properties[field.key] = withTitle(field, inputSchema(field));
   const required = mode === 'create' ? writable.filter((f) => f.required).map((f) => f.key) : [];
@@ -93,9 +95,9 @@ function baseInputSchema(field: FieldDef): Schema {
     case 'user':
       return { type: 'string', format: 'uuid' };
     case 'autonumber':
-      return { type: 'string', readOnly: true };
     case 'formula':
     case 'rollup':
+      // never offered as input (see recordJsonSchema); kept total for the type checker
       return { readOnly: true };
   }
 }
@@ -117,7 +119,7 @@ const NULLABLE_UUID = { type: ['string', 'null'], format: 'uuid' };
  * What the API returns. Constraints that tighten over time (maxLength, options, bounds)
  * are left out: values written before stay readable.
  */
-function readSchema(object: ObjectDef, fields: FieldDef[]): object {
+function readSchema(object: ObjectDef, fields: FieldDef[], app: AppDocument | undefined): object {
   const properties: Record<string, Schema> = {
     id: { type: 'string', format: 'uuid' },
     version: { type: 'integer', minimum: 1 },
@@ -127,7 +129,7 @@ function readSchema(object: ObjectDef, fields: FieldDef[]): object {
     updated_by: NULLABLE_UUID,
     owner_id: NULLABLE_UUID,
   };
-  for (const field of fields) properties[field.key] = withTitle(field, nullable(readValueSchema(field)));
+  for (const field of fields) properties[field.key] = withTitle(field, nullable(readValueSchema(field, app)));
   return {
     type: 'object',
     title: objectTitle(object),
@@ -137,8 +139,14 @@ function readSchema(object: ObjectDef, fields: FieldDef[]): object {
   };
 }
 
-function readValueSchema(field: FieldDef): Schema {
+function readValueSchema(field: FieldDef, app: AppDocument | undefined): Schema {
   switch (field.type) {
+    case 'formula':
+      return RESULT_SCHEMA[field.resultType ?? 'text'];
+    case 'rollup':
+      return rollupSchema(field, app);
+    case 'autonumber':
+      return { type: 'string', readOnly: true };
     case 'number':
     case 'percent':
       return { type: 'number' };
@@ -158,4 +166,27 @@ function readValueSchema(field: FieldDef): Schema {
     default:
       return { type: 'string' };
   }
+}
+
+const RESULT_SCHEMA: Record<FormulaResultType, Schema> = {
+  text: { type: 'string', readOnly: true },
+  number: { type: 'number', readOnly: true },
+  currency: { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]+)?$', readOnly: true },
+  percent: { type: 'number', readOnly: true },
+  boolean: { type: 'boolean', readOnly: true },
+  date: { type: 'string', format: 'date', readOnly: true },
+  datetime: { type: 'string', format: 'date-time', readOnly: true },
+};
+
+/** A number, except min/max over a date or datetime child field, which yields that kind. */
+function rollupSchema(field: FieldDef, app: AppDocument | undefined): Schema {
+  const rollup = field.rollup;
+  if (rollup?.aggregate !== 'min' && rollup?.aggregate !== 'max') return { type: 'number', readOnly: true };
+  const child = app ? findObject(app, rollup.object) : undefined;
+  const childField = child && rollup.field ? findField(child, rollup.field) : undefined;
+  if (!childField) return { type: ['number', 'string'], readOnly: true };
+  const kind = valueKindOfField(childField);
+  if (kind === 'date') return { type: 'string', format: 'date', readOnly: true };
+  if (kind === 'datetime') return { type: 'string', format: 'date-time', readOnly: true };
+  return { type: 'number', readOnly: true };
 }

@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ProblemError, type FieldError } from '../errors';
+import { isComputed } from '../field-kinds';
 import { liveFields } from '../lookup';
 import { sharedAjv } from '../schema/ajv';
 import { ajvErrorCode, ajvErrorMessage } from '../schema/ajv-errors';
@@ -54,6 +55,33 @@ export function validateRecordInput(object: ObjectDef, input: unknown, mode: Inp
   return values;
 }
 
+/** Synthetic one-field objects by field definition, so repeated checks reuse one compiled schema. */
+const probes = new Map<string, ObjectDef>();
+const MAX_PROBES = 256;
+
+/**
+ * The problems a single value would have as input for `field` (as in a PATCH that sets
+ * only it); [] when it would be accepted. Works on drafts (fields without ids), e.g. to
+ * check a field's defaultValue before publishing.
+ */
+export function fieldValueErrors(field: FieldDef, value: unknown): FieldError[] {
+  const probe: FieldDef = { ...field, id: 'f_probe', deleted: false, defaultValue: undefined, defaultExpression: undefined };
+  const cacheKey = JSON.stringify(probe);
+  let object = probes.get(cacheKey);
+  if (!object) {
+    if (probes.size >= MAX_PROBES) probes.clear();
+    object = { key: 'probe', label: { en: 'probe' }, fields: [probe] };
+    probes.set(cacheKey, object);
+  }
+  try {
+    validateRecordInput(object, { [field.key]: value }, 'update');
+    return [];
+  } catch (e) {
+    if (e instanceof ProblemError) return e.errors;
+    throw e;
+  }
+}
+
 function storageId(field: FieldDef): string {
   // Only published objects carry ids; validating against a draft is a programming error.
   if (!field.id) throw new Error(`field ${field.key} has no id: validate records against a published document`);
@@ -64,7 +92,7 @@ const SYSTEM = new Set<string>(SYSTEM_FIELDS);
 
 /** One error per key, with the code a client can act on. */
 function recordErrors(object: ObjectDef, body: Record<string, unknown>, raw: ErrorObject[]): FieldError[] {
-  const readOnly = new Set([...SYSTEM, ...liveFields(object).filter((f) => f.type === 'autonumber').map((f) => f.key)]);
+  const readOnly = new Set([...SYSTEM, ...liveFields(object).filter(isComputed).map((f) => f.key)]);
   const required = new Set(liveFields(object).filter((f) => f.required).map((f) => f.key));
   const fieldTypes = new Map<string, string>(liveFields(object).map((f) => [f.key, f.type]));
   const out = new Map<string, FieldError>();
@@ -97,7 +125,7 @@ function describe(
 ): FieldError {
   if (e.keyword === 'additionalProperties') {
     return readOnly.has(key)
-      ? { field: key, code: 'read_only', message: `${key} is set by the system and cannot be written` }
+      ? { field: key, code: 'read_only', message: `${key} is ${SYSTEM.has(key) ? 'set by the system' : 'computed'} and cannot be written` }
       : { field: key, code: 'unknown_field', message: `${key} is not a field of this object` };
   }
   if (e.keyword === 'required' || (required.has(key) && (body[key] === null || body[key] === '' || isEmptyList(body[key])))) {

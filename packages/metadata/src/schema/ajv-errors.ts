@@ -52,6 +52,8 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldEr
   const out: FieldError[] = [];
   const seen = new Set<string>();
   for (const e of errors ?? []) {
+    // "must match then": always accompanied by the failure inside `then`, which says more.
+    if (e.keyword === 'if') continue;
     const field = ajvErrorPath(e);
     const code = ajvErrorCode(e);
     const dedupe = `${field}\u0000${code}`;

@@ -1,4 +1,5 @@
-import { FIELD_TYPES, ID_PATTERN, KEY_PATTERN } from '../types';
+import { FIELD_TYPES, FORMULA_RESULT_TYPES, ID_PATTERN, KEY_PATTERN } from '../types';
+import { ruleSchemaDefs } from './rule-schema';
 
 /**
  * JSON Schema (draft 2020-12) of an AppDocument, written to match ./types.ts; a test
@@ -30,6 +31,14 @@ const longLocalizedText = {
 
 const key = { type: 'string', pattern: KEY_PATTERN.source } as const;
 const id = { type: 'string', pattern: ID_PATTERN.source } as const;
+
+/** `type: X` requires `props`; ajv's strictRequired wants them named in the same schema. */
+function requiredFor(type: string, props: string[]) {
+  return {
+    if: { properties: { type: { const: type } } },
+    then: { required: props, properties: Object.fromEntries(props.map((p) => [p, true])) },
+  } as const;
+}
 
 const selectOption = {
   type: 'object',
@@ -64,8 +73,15 @@ const fieldDef = {
     currency: { type: 'string', pattern: '^[A-Z]{3}$' },
     target: { $ref: '#/$defs/key' },
     pattern: { type: 'string', minLength: 1, maxLength: 200 },
+    formula: { $ref: '#/$defs/expression' },
+    resultType: { enum: [...FORMULA_RESULT_TYPES] },
+    rollup: { $ref: '#/$defs/rollupDef' },
+    defaultValue: true,
+    defaultExpression: { $ref: '#/$defs/expression' },
   },
   additionalProperties: false,
+  // A computed field without its definition could never be computed.
+  allOf: [requiredFor('formula', ['formula', 'resultType']), requiredFor('rollup', ['rollup'])],
 } as const;
 
 const objectDef = {
@@ -80,6 +96,8 @@ const objectDef = {
     titleField: { $ref: '#/$defs/key' },
     fields: { type: 'array', maxItems: 1000, items: { $ref: '#/$defs/fieldDef' } },
     deleted: { type: 'boolean' },
+    validations: { type: 'array', maxItems: 500, items: { $ref: '#/$defs/validationRule' } },
+    duplicateRules: { type: 'array', maxItems: 50, items: { $ref: '#/$defs/duplicateRule' } },
   },
   additionalProperties: false,
 } as const;
@@ -94,14 +112,14 @@ export const appDocumentSchema = {
   required: ['objects'],
   properties: {
     objects: { type: 'array', maxItems: 1000, items: { $ref: '#/$defs/objectDef' } },
-    layouts: reservedSection,
+    layouts: { type: 'array', maxItems: 1000, items: { $ref: '#/$defs/layoutDef' } },
     views: reservedSection,
-    rules: reservedSection,
+    rules: { type: 'array', maxItems: 1000, items: { $ref: '#/$defs/automationRule' } },
     flows: reservedSection,
     reports: reservedSection,
     dashboards: reservedSection,
     roles: reservedSection,
   },
   additionalProperties: false,
-  $defs: { localizedText, longLocalizedText, key, id, selectOption, fieldDef, objectDef },
+  $defs: { localizedText, longLocalizedText, key, id, selectOption, fieldDef, objectDef, ...ruleSchemaDefs },
 } as const;

@@ -3,7 +3,12 @@ import type { FieldError } from '../errors';
 import { appDocumentSchema } from '../schema/app-document-schema';
 import { sharedAjv } from '../schema/ajv';
 import { toFieldErrors } from '../schema/ajv-errors';
-import { SYSTEM_FIELDS, type AppDocument, type FieldDef, type FieldType, type LocalizedText, type ObjectDef } from '../types';
+import { FIELD_TYPES, SYSTEM_FIELDS, type AppDocument, type FieldDef, type FieldType, type LocalizedText, type ObjectDef } from '../types';
+import { checkAutomations } from './automations';
+import { checkComputedAndDefaults } from './computed-fields';
+import { err, indexDocument, type DocIndex } from './doc-index';
+import { checkLayouts } from './layouts';
+import { checkObjectRules } from './object-rules';
 
 let compiled: ValidateFunction | undefined;
 
@@ -36,7 +41,10 @@ function semanticErrors(doc: AppDocument): FieldError[] {
     } else liveObjectKeys.set(object.key, i);
   });
   checkUniqueIds(doc, errors);
-  doc.objects.forEach((object, i) => checkObject(object, `objects/${i}`, liveObjectKeys, errors));
+  const index = indexDocument(doc);
+  doc.objects.forEach((object, i) => checkObject(object, `objects/${i}`, liveObjectKeys, index, errors));
+  checkLayouts(doc.layouts ?? [], index, errors);
+  checkAutomations(doc.rules ?? [], index, errors);
   return errors;
 }
 
@@ -59,7 +67,7 @@ function claim(seen: Map<string, string>, id: string, path: string, errors: Fiel
   else seen.set(id, path);
 }
 
-function checkObject(object: ObjectDef, path: string, liveObjectKeys: Map<string, number>, errors: FieldError[]): void {
+function checkObject(object: ObjectDef, path: string, liveObjectKeys: Map<string, number>, index: DocIndex, errors: FieldError[]): void {
   checkLabel(object.label, `${path}/label`, errors);
   if (object.pluralLabel) checkLabel(object.pluralLabel, `${path}/pluralLabel`, errors);
   const liveKeys = new Map<string, number>();
@@ -67,6 +75,8 @@ function checkObject(object: ObjectDef, path: string, liveObjectKeys: Map<string
     const fieldPath = `${path}/fields/${j}`;
     checkField(field, fieldPath, liveObjectKeys, errors, object.deleted === true);
     if (field.deleted) return;
+    // A deleted object's rules are not run, so what they name no longer matters.
+    if (!object.deleted) checkComputedAndDefaults(field, object, fieldPath, index, errors);
     const first = liveKeys.get(field.key);
     if (first !== undefined) {
       errors.push(err(`${fieldPath}/key`, 'duplicate', `field key ${field.key} is already used by ${path}/fields/${first}`));
@@ -75,6 +85,7 @@ function checkObject(object: ObjectDef, path: string, liveObjectKeys: Map<string
   if (object.titleField !== undefined && !liveKeys.has(object.titleField)) {
     errors.push(err(`${path}/titleField`, 'unknown_field', `titleField ${object.titleField} is not a field of ${object.key}`));
   }
+  if (!object.deleted) checkObjectRules(object, path, index, errors);
 }
 
 function checkField(field: FieldDef, path: string, liveObjectKeys: Map<string, number>, errors: FieldError[], inDeletedObject: boolean): void {
@@ -91,6 +102,8 @@ function checkField(field: FieldDef, path: string, liveObjectKeys: Map<string, n
 }
 
 const NUMERIC: readonly FieldType[] = ['number', 'currency', 'percent'];
+/** Types a person enters; computed ones (formula, rollup, autonumber) take no default. */
+const INPUT_TYPES: readonly FieldType[] = FIELD_TYPES.filter((t) => t !== 'formula' && t !== 'rollup' && t !== 'autonumber');
 
 /** Settings that only mean something for some types; elsewhere they are a designer's mistake. */
 const APPLIES_TO: Partial<Record<keyof FieldDef, readonly FieldType[]>> = {
@@ -102,6 +115,11 @@ const APPLIES_TO: Partial<Record<keyof FieldDef, readonly FieldType[]>> = {
   currency: ['currency'],
   target: ['relation'],
   pattern: ['autonumber'],
+  formula: ['formula'],
+  resultType: ['formula'],
+  rollup: ['rollup'],
+  defaultValue: INPUT_TYPES,
+  defaultExpression: INPUT_TYPES,
 };
 
 /** A unique index over true/false or over a list is never what was meant. */
@@ -148,8 +166,4 @@ function checkLabel(label: LocalizedText, path: string, errors: FieldError[]): v
   if (!label.en?.trim() && !label.zh?.trim()) {
     errors.push(err(path, 'required', 'a label needs an en or zh text'));
   }
-}
-
-function err(field: string, code: string, message: string): FieldError {
-  return { field, code, message };
 }

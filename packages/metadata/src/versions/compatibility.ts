@@ -18,7 +18,9 @@ import type { FieldDef, FieldType } from '../types';
  * | boolean                                                | -                                 |
  * | multiselect (list: array of strings)                   | -                                 |
  *
- * Everything else narrows (text -> number, text -> email, number -> text because a JSON
+ * A formula keeps its id while its result type changes by this same table (number <->
+ * percent does, number -> currency or text does not); a rollup while its stored kind cannot change (see
+ * sameRollupKind). Everything else narrows (text -> number, text -> email, number -> text because a JSON
  * number is not a string, number <-> currency because a decimal string is not a JSON
  * number, date <-> datetime, select -> multiselect...). A relation whose target object
  * changes narrows too: its uuids point at records of the old object. A narrowing change
@@ -70,5 +72,19 @@ export function keepsStoredValues(
   if (previous.type === 'relation' && next.type === 'relation') {
     return previousTargetId(previous.target) === nextTargetId(next.target);
   }
+  if (previous.type === 'formula' && next.type === 'formula') return isLosslessRetype(previous.resultType ?? 'text', next.resultType ?? 'text');
+  if (previous.type === 'rollup' && next.type === 'rollup') return sameRollupKind(previous, next);
   return true;
+}
+
+/**
+ * A min/max rollup stores its child field's kind (a date stays a date); the other
+ * aggregates store numbers. Without the child's type at hand, a min/max whose
+ * aggregated field changes, or a switch between min/max and the rest, is a new field.
+ */
+function sameRollupKind(previous: FieldDef, next: FieldDef): boolean {
+  const ordered = (f: FieldDef) => f.rollup?.aggregate === 'min' || f.rollup?.aggregate === 'max';
+  if (ordered(previous) !== ordered(next)) return false;
+  if (!ordered(next)) return true;
+  return previous.rollup?.object === next.rollup?.object && previous.rollup?.field === next.rollup?.field;
 }
