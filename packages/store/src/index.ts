@@ -8,3 +8,4 @@ export { MetadataRepository, type AppSummary, type VersionSummary } from './meta
 export { RecordRepository, MAX_PAGE_SIZE, type ApiRecord, type ListQuery, type ListResult, type RecordRepositoryOptions } from './records/record-repository';
 export { syncFieldIndexes } from './indexes/index-manager';
 export * from './records/write-hooks';
+export { mergeRecords, type MergeChoice, type MergeChoices } from './records/merge';
