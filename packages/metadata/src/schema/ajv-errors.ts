@@ -30,6 +30,8 @@ export function ajvErrorPath(e: ErrorObject): string {
   const params = e.params as Record<string, unknown>;
   if (e.keyword === 'required' && typeof params.missingProperty === 'string') base.push(params.missingProperty);
   if (e.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') base.push(params.additionalProperty);
+  // an error about a property's name (propertyNames) belongs to that property
+  if (typeof e.propertyName === 'string') base.push(e.propertyName);
   return base.join('/');
 }
 
@@ -41,6 +43,7 @@ export function ajvErrorMessage(e: ErrorObject): string {
   const params = e.params as Record<string, unknown>;
   if (e.keyword === 'additionalProperties') return `unknown property ${String(params.additionalProperty)}`;
   if (e.keyword === 'required') return `${String(params.missingProperty)} is required`;
+  if (typeof e.propertyName === 'string') return `${JSON.stringify(e.propertyName)} is not a valid key`;
   if (e.keyword === 'enum' && Array.isArray(params.allowedValues)) {
     const allowed = params.allowedValues.filter((v) => v !== null).map((v) => JSON.stringify(v));
     return `must be one of ${allowed.slice(0, 20).join(', ')}${allowed.length > 20 ? ', ...' : ''}`;
@@ -52,8 +55,8 @@ export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldEr
   const out: FieldError[] = [];
   const seen = new Set<string>();
   for (const e of errors ?? []) {
-    // "must match then": always accompanied by the failure inside `then`, which says more.
-    if (e.keyword === 'if') continue;
+    // "must match then" and "property name is invalid" always come with the inner failure, which says more.
+    if (e.keyword === 'if' || e.keyword === 'propertyNames') continue;
     const field = ajvErrorPath(e);
     const code = ajvErrorCode(e);
     const dedupe = `${field}\u0000${code}`;

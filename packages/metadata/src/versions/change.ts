@@ -9,7 +9,25 @@ export type ChangeKind =
   | 'field_restored'
   | 'field_renamed'
   | 'field_retyped'
-  | 'field_changed';
+  | 'field_changed'
+  /** a formula field's expression or result type */
+  | 'formula_changed'
+  /** a rollup's child object, relation, aggregate, field or filter */
+  | 'rollup_changed'
+  /** a field's defaultValue or defaultExpression */
+  | 'default_changed'
+  | 'validation_added'
+  | 'validation_removed'
+  | 'validation_changed'
+  | 'duplicate_rule_added'
+  | 'duplicate_rule_removed'
+  | 'duplicate_rule_changed'
+  | 'layout_added'
+  | 'layout_removed'
+  | 'layout_changed'
+  | 'automation_added'
+  | 'automation_removed'
+  | 'automation_changed';
 
 export interface Change {
   kind: ChangeKind;
@@ -17,6 +35,8 @@ export interface Change {
   object: string;
   /** field key, likewise */
   field?: string;
+  /** key of the validation rule, duplicate rule, layout or automation the change is about */
+  item?: string;
   from?: unknown;
   to?: unknown;
   /** Human-readable, says where values went when they stop being visible. */

@@ -1,10 +1,11 @@
 import type { AppDocument, FieldDef, ObjectDef } from '../types';
 import type { Change, ChangePlan } from './change';
+import { COMPUTATION_SETTINGS, diffComputation, diffDocumentRules, diffObjectRules } from './diff-rules';
 import { deepEqual } from './equal';
 
 /** Properties whose change is reported as its own kind, not as `*_changed`. */
-const OBJECT_IDENTITY = new Set(['id', 'key', 'fields', 'deleted']);
-const FIELD_IDENTITY = new Set(['id', 'key', 'type', 'deleted']);
+const OBJECT_IDENTITY = new Set(['id', 'key', 'fields', 'deleted', 'validations', 'duplicateRules']);
+const FIELD_IDENTITY = new Set(['id', 'key', 'type', 'deleted', ...COMPUTATION_SETTINGS]);
 
 /**
  * What moving from one published document to another does, matched by id (ids are
@@ -31,6 +32,7 @@ export function diffDocuments(from: AppDocument, to: AppDocument): ChangePlan {
       });
     }
   }
+  diffDocumentRules(from, to, changes);
   return { changes, lossless: !changes.some((c) => c.lossy) };
 }
 
@@ -72,6 +74,7 @@ function diffObject(source: ObjectDef, target: ObjectDef, changes: Change[]): vo
     changes.push({ kind: 'object_changed', object: target.key, from: changed.from, to: changed.to, note: `object ${target.key} changed: ${changed.names.join(', ')}` });
   }
   diffFields(source, target, changes);
+  diffObjectRules(source, target, changes);
 }
 
 function changedProps(a: object, b: object, skip: Set<string>): { names: string[]; from: Record<string, unknown>; to: Record<string, unknown> } | null {
@@ -176,6 +179,7 @@ function diffLiveField(object: string, before: FieldDef, next: FieldDef, changes
       note: `field ${next.key} retyped ${before.type} -> ${next.type}: values kept (same field id ${next.id})`,
     });
   }
+  diffComputation(object, before, next, changes);
   const changed = changedProps(before, next, FIELD_IDENTITY);
   if (changed) {
     changes.push({
