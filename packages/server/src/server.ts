@@ -7,6 +7,7 @@ import { registerAuthRoutes } from './auth/routes';
 import { registerHealthRoutes } from './health/routes';
 import { registerAppRoutes } from './apps/routes';
 import { registerRecordRoutes } from './records/routes';
+import { registerInboxRoutes } from './records/inbox-routes';
 import { registerAppOpenApiRoute, registerDocs } from './openapi/routes';
 
 export interface ServerOptions {
@@ -44,6 +45,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     registerAppRoutes(api, metadata);
     registerAppOpenApiRoute(api, metadata);
     registerRecordRoutes(api, database, metadata);
+    registerInboxRoutes(api, database);
   });
   return app;
 }

@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EvalEnv } from '@tessera/expr';
 import { RecordRepository, type Database, type MetadataRepository } from '@tessera/store';
+import { localeOf, ruleEngineFor } from '@tessera/rules';
 import { actorOf, identity } from '../auth/context';
 import { objectParams, recordParams } from '../apps/params';
 import { listQuerySchema, toListQuery, type ListQueryString } from './list-query';
 import { etag, expectedVersion } from './if-match';
+import { registerDuplicateRoutes } from './duplicates-routes';
 
 type ObjectRoute = { Params: { app: string; object: string } };
 type RecordRoute = { Params: { app: string; object: string; id: string } };
@@ -12,11 +14,16 @@ type RecordRoute = { Params: { app: string; object: string; id: string } };
 /**
  * Generic record routes: one set serves every object of every app. The published
  * version is read per request (cached by the metadata repository), so a publish or a
- * rollback takes effect on the next request.
+ * rollback takes effect on the next request. Writes run the app's rules in their
+ * transaction; a saved record the rules warned about carries `_warnings`.
  */
 export function registerRecordRoutes(app: FastifyInstance, database: Database, metadata: MetadataRepository): void {
-  const repository = async (request: FastifyRequest<{ Params: { app: string } }>) =>
-    new RecordRepository(database.db, await metadata.getPublished(identity(request).workspaceId, request.params.app));
+  // The engine is built once per published version and cached with it; the locale of
+  // rule messages follows the request.
+  const repository = async (request: FastifyRequest<{ Params: { app: string } }>) => {
+    const published = await metadata.getPublished(identity(request).workspaceId, request.params.app);
+    return new RecordRepository(database.db, published, { hooks: ruleEngineFor(published), locale: localeOf(request.headers['accept-language']) });
+  };
 
   app.get<ObjectRoute & { Querystring: ListQueryString }>(
     '/api/apps/:app/records/:object',
@@ -62,6 +69,8 @@ export function registerRecordRoutes(app: FastifyInstance, database: Database, m
     const restored = await records.restore(actorOf(request), request.params.object, request.params.id);
     return reply.header('ETag', etag(restored.version)).send(restored);
   });
+
+  registerDuplicateRoutes(app, database, metadata);
 }
 
 /** What "now" and "me" mean to a filter: relative dates and the caller. */
