@@ -21,7 +21,7 @@ export function appOpenApi(app: PublishedApp, serverUrl = '/'): Json {
   const paths: Json = {};
   for (const object of liveObjects(app.document)) {
     const name = schemaName(object.key);
-    schemas[`${name}`] = recordJsonSchema(object, 'read');
+    schemas[`${name}`] = recordJsonSchema(object, 'read', app.document);
     schemas[`${name}Create`] = recordJsonSchema(object, 'create');
     schemas[`${name}Update`] = recordJsonSchema(object, 'update');
     const base = `/api/apps/${app.appKey}/records/${object.key}`;
