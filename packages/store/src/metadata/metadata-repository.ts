@@ -7,9 +7,11 @@ import {
   validateAppDocument,
   type AppDocument,
   type ChangePlan,
+  type FieldError,
   type LocalizedText,
   type PublishedApp,
 } from '@tessera/metadata';
+import * as exprLib from '@tessera/expr';
 import type { SystemDatabase } from '../db/schema';
 import { isoString, sqlState, type Actor } from '../common/actor';
 import { syncFieldIndexes } from '../indexes/index-manager';
@@ -231,8 +233,21 @@ export class MetadataRepository {
   }
 }
 
+type CheckAppExpressions = (doc: AppDocument) => FieldError[];
+
+// The expression package's whole-document check (formulas, defaults, validation rules,
+// rollup filters, layout conditions, automations), when the installed version has it.
+const checkAppExpressions: CheckAppExpressions = (exprLib as unknown as { checkAppExpressions?: CheckAppExpressions }).checkAppExpressions ?? (() => []);
+
+/**
+ * A draft is saved or published only if its structure is valid and every expression in it
+ * type-checks against the fields it names, so deleting or retyping a field that a formula
+ * reads is refused with the path of each broken expression. The expressions are checked
+ * once the structure holds, since the checker relies on it.
+ */
 function assertValidDraft(draft: unknown): asserts draft is AppDocument {
-  const errors = validateAppDocument(draft);
+  const structural = validateAppDocument(draft);
+  const errors = structural.length > 0 ? structural : checkAppExpressions(draft as AppDocument);
   if (errors.length > 0) throw new ProblemError('unprocessable', 'The app document is invalid', errors);
 }
 
