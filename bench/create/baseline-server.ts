@@ -31,7 +31,7 @@ const bodySchema = {
   properties: {
     title: { type: 'string', minLength: 1, maxLength: 1000 },
     stage: { type: 'string', enum: [...STAGES] },
-    amount: { type: ['string', 'number'], pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: 40 },
+    amount: { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]+)?$', maxLength: 40 },
     close_date: { type: 'string', format: 'date' },
     probability: { type: 'number', minimum: 0, maximum: 100 },
   },

@@ -35,7 +35,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let failed = 0;
   let firstFailure: string | undefined;
   const started = process.hrtime.bigint();
-  const deadline = started + BigInt(options.seconds) * 1_000_000_000n;
+  const deadline = started + BigInt(Math.round(options.seconds * 1e9));
   const client = async () => {
     while (process.hrtime.bigint() < deadline && sent < options.maxRequests) {
       const i = sent++;

@@ -2,13 +2,14 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootstrap } from '@tessera/server';
-import { MetadataRepository } from '@tessera/store';
+import { MetadataRepository, type Actor } from '@tessera/store';
 import { createBenchDatabase, serverFacts, type BenchDatabase } from '../lib/database';
 import { STAGES, dealApp } from '../lib/deal-app';
-import { machine, table, writeSection } from '../lib/report';
+import { loadAverage, machine, table, writeSection } from '../lib/report';
 import { ms, ratio } from '../lib/stats';
 import { TYPED_TABLE_DDL } from './baseline-server';
 import { runLoad, type LoadResult } from './load';
+import { breakdown, type Step } from './breakdown';
 
 export interface CreateOptions {
   serverUrl: string;
@@ -28,8 +29,12 @@ const REPO_ROOT = path.resolve(HERE, '../..');
 const ADMIN = { email: 'bench@tessera.local', password: 'bench-password-0123456789' };
 const WARMUP_SECONDS = 3;
 const MAX_REQUESTS = 500_000;
-// ABBA, so a slow drift (table and index growth, autovacuum) weighs on both sides alike
-const ORDER: Side[] = ['ours', 'baseline', 'baseline', 'ours'];
+/**
+ * The measured time per side is cut into slices run in ABBA order, so background load on
+ * the machine and the slow drift of a growing table weigh on both sides alike.
+ */
+const SLICES_PER_SIDE = 4;
+const ORDER: Side[] = ['ours', 'baseline', 'baseline', 'ours', 'baseline', 'ours', 'ours', 'baseline'];
 
 /**
  * Benchmark 2: creating records over HTTP with validation. Ours is the platform server
@@ -39,33 +44,36 @@ const ORDER: Side[] = ['ours', 'baseline', 'baseline', 'ours'];
  * PostgreSQL, driven by the same closed-loop client.
  */
 export async function runCreate(options: CreateOptions): Promise<void> {
+  const loadAtStart = loadAverage();
   const bench = await createBenchDatabase(options.serverUrl, 'create');
   console.log(`create: database ${bench.name}`);
   try {
-    await prepare(bench);
-    const rounds: Round[] = [];
-    for (const side of ORDER) {
-      const result = await measure(bench, side, options);
-      console.log(`create: ${side}: ${ms(result.throughput, 0)} req/s (p50 ${ms(result.p50)} ms, p95 ${ms(result.p95)} ms, ${result.failed} failed)`);
-      if (result.failed > 0) throw new Error(`create: ${side} answered ${result.failed} requests with an error, e.g. ${result.firstFailure}`);
-      rounds.push({ side, result });
+    const actor = await prepare(bench);
+    const rounds = await measure(bench, options);
+    for (const side of ['ours', 'baseline'] as const) {
+      const failed = rounds.filter((r) => r.side === side).find((r) => r.result.failed > 0);
+      if (failed) throw new Error(`create: ${side} answered ${failed.result.failed} requests with an error, e.g. ${failed.result.firstFailure}`);
     }
     await checkStored(bench, rounds);
-    await writeSection('create', render(options, rounds, await serverFacts(bench.pool)));
+    const steps = await breakdown(bench, actor);
+    await writeSection('create', render(options, rounds, steps, await serverFacts(bench.pool), `${loadAtStart} at start, ${loadAverage()} at end`));
     console.log('create: wrote docs/benchmarks.md');
   } finally {
     await bench.drop();
   }
 }
 
-async function prepare(bench: BenchDatabase): Promise<void> {
+async function prepare(bench: BenchDatabase): Promise<Actor & { userId: string }> {
   const admin = await bootstrap(bench.database, { adminEmail: ADMIN.email, adminPassword: ADMIN.password, print: () => undefined });
   const user = await bench.pool.query<{ id: string }>('SELECT id FROM users WHERE workspace_id = $1', [admin.workspaceId]);
-  const actor = { workspaceId: admin.workspaceId, userId: user.rows[0]?.id ?? null, source: 'api' as const };
+  const userId = user.rows[0]?.id;
+  if (!userId) throw new Error('create: bootstrap made no admin');
+  const actor = { workspaceId: admin.workspaceId, userId, source: 'api' as const };
   const metadata = new MetadataRepository(bench.database.db);
   await metadata.createApp(actor, { key: 'crm', name: { en: 'Bench' }, draft: dealApp() });
   await metadata.publish(actor, 'crm');
   for (const ddl of TYPED_TABLE_DDL) await bench.pool.query(ddl);
+  return actor;
 }
 
 /** A varied but valid deal per request: every field the object declares except the owner. */
@@ -80,24 +88,34 @@ function deal(i: number): Record<string, unknown> {
   };
 }
 
-async function measure(bench: BenchDatabase, side: Side, options: CreateOptions): Promise<LoadResult> {
-  const { child, port } = await startServer(side, bench.url);
+/** Both servers are started up front but only one is ever under load at a time. */
+async function measure(bench: BenchDatabase, options: CreateOptions): Promise<Round[]> {
+  const servers = { ours: await startServer('ours', bench.url), baseline: await startServer('baseline', bench.url) };
   try {
-    const headers: Record<string, string> = side === 'ours' ? { authorization: `Bearer ${await login(port)}` } : {};
-    const target = {
-      port,
+    const token = await login(servers.ours.port);
+    const target = (side: Side) => ({
+      port: servers[side].port,
       path: side === 'ours' ? '/api/apps/crm/records/deal' : '/deals',
-      headers,
+      headers: side === 'ours' ? { authorization: `Bearer ${token}` } : ({} as Record<string, string>),
       concurrency: options.concurrency,
       maxRequests: MAX_REQUESTS,
       body: deal,
       expectStatus: 201,
-    };
-    const warm = await runLoad({ ...target, seconds: WARMUP_SECONDS });
-    if (warm.failed > 0) throw new Error(`create: ${side} failed during warm-up: ${warm.firstFailure}`);
-    return await runLoad({ ...target, seconds: options.seconds });
+    });
+    for (const side of ['ours', 'baseline'] as const) {
+      const warm = await runLoad({ ...target(side), seconds: WARMUP_SECONDS });
+      if (warm.failed > 0) throw new Error(`create: ${side} failed during warm-up: ${warm.firstFailure}`);
+    }
+    const rounds: Round[] = [];
+    for (const side of ORDER) {
+      const result = await runLoad({ ...target(side), seconds: options.seconds / SLICES_PER_SIDE });
+      console.log(`create: ${side}: ${ms(result.throughput, 0)} req/s (p50 ${ms(result.p50)} ms, p95 ${ms(result.p95)} ms, ${result.failed} failed)`);
+      rounds.push({ side, result });
+    }
+    return rounds;
   } finally {
-    await stopServer(child);
+    await stopServer(servers.ours.child);
+    await stopServer(servers.baseline.child);
   }
 }
 
@@ -144,10 +162,11 @@ async function checkStored(bench: BenchDatabase, rounds: Round[]): Promise<void>
   if (Number(baseline.rows[0]?.n) < acknowledged('baseline')) throw new Error('create: fewer baseline rows stored than 201s received');
 }
 
-function render(options: CreateOptions, rounds: Round[], facts: string): string {
+function render(options: CreateOptions, rounds: Round[], steps: Step[], facts: string, load: string): string {
+  // requests over time across the slices, i.e. the throughput of the side's whole measured time
   const mean = (side: Side) => {
-    const of = rounds.filter((r) => r.side === side).map((r) => r.result.throughput);
-    return of.reduce((a, b) => a + b, 0) / of.length;
+    const of = rounds.filter((r) => r.side === side);
+    return of.reduce((n, r) => n + r.result.ok, 0) / of.reduce((t, r) => t + r.result.seconds, 0);
   };
   const rows = rounds.map((r, i) => [
     String(i + 1),
@@ -162,7 +181,7 @@ function render(options: CreateOptions, rounds: Round[], facts: string): string 
 
 - Command: \`${options.command}\`
 - Date: ${new Date().toISOString()}
-- Machine: ${machine()} — the client, the server under test and PostgreSQL share these cores
+- Machine: ${machine()}; 1-minute load average ${load}; the client, the server under test and PostgreSQL share these cores
 - PostgreSQL: ${facts}
 
 **What is measured.** Throughput of \`POST\` requests each creating one deal (title, stage,
@@ -175,12 +194,21 @@ index, the trigram search index and one partial expression index per indexed fie
 RETURNING *\` through pg into a typed \`deal_typed\` table with the same four btree indexes
 (no auth, no history). Each server runs alone in its own Node process on 127.0.0.1, with a
 pg pool of 10, against the same PostgreSQL. The client is a closed loop of
-${options.concurrency} keep-alive connections (node:http), ${WARMUP_SECONDS} s warm-up then
-${options.seconds} s measured, per round; rounds run in ABBA order. Every request must
+${options.concurrency} keep-alive connections (node:http): ${WARMUP_SECONDS} s warm-up each, then
+${options.seconds} s measured per side, cut into ${SLICES_PER_SIDE} slices run in the order
+${ORDER.map((s) => (s === 'ours' ? 'A' : 'B')).join('')} (A ours, B baseline) so that background
+load weighs on both alike; only one server is under load at a time. Every request must
 answer 201; the stored row counts are checked afterwards. Target: ratio >= 0.6.
 
-${table(['round', 'server', 'req/s', 'requests', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)'], rows)}
+${table(['slice', 'server', 'req/s', 'requests', 'p50 (ms)', 'p95 (ms)', 'p99 (ms)'], rows)}
 
 Mean throughput: ours **${ms(mean('ours'), 0)} req/s**, baseline **${ms(mean('baseline'), 0)} req/s**,
-ratio ours / baseline **${ratio(mean('ours'), mean('baseline'))}**.`;
+ratio ours / baseline **${ratio(mean('ours'), mean('baseline'))}**.
+
+### Where the time goes
+
+The same steps driven in-process (no HTTP), ${16} concurrent callers, 5 s each, on the same
+database right after the rounds above (operations per second):
+
+${table(['step', 'per second'], steps.map((s) => [s.name, ms(s.perSecond, 0)]))}`;
 }

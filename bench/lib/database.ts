@@ -28,6 +28,9 @@ export async function createBenchDatabase(serverUrl: string, label: string): Pro
   const drop = async () => {
     await pool?.end().catch(() => undefined);
     await database?.close().catch(() => undefined);
+    // pools resolve end() before their sockets close; a FORCE drop would then kill a
+    // closing client and crash the process with an unhandled pool error, so wait first
+    await waitForNoSessions(serverUrl, name);
     await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   };
   try {
@@ -40,6 +43,20 @@ export async function createBenchDatabase(serverUrl: string, label: string): Pro
   } catch (e) {
     await drop();
     throw e;
+  }
+}
+
+async function waitForNoSessions(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    for (let i = 0; i < 50; i++) {
+      const result = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      if ((result.rows[0]?.n ?? 0) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await client.end();
   }
 }
 

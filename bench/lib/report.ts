@@ -37,6 +37,14 @@ export async function writeSection(name: string, body: string): Promise<void> {
   await writeFile(REPORT_PATH, text);
 }
 
+/**
+ * The machine is shared (other work may be running): the 1-minute load average at the
+ * start and end of a run says how quiet it was, next to the figures.
+ */
+export function loadAverage(): string {
+  return os.loadavg()[0]!.toFixed(2);
+}
+
 export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');

@@ -50,8 +50,9 @@ SELECT $1::uuid, $2::text,
 FROM (
   SELECT g,
          now() - ($5::int - g) * interval '90 seconds' AS ts,
-         (ARRAY['华东','华北','华南','Acme','Globex','Initech','Umbrella','Hooli','Stark','Wayne'])[1 + floor(random() * 10)::int]
-           || ' ' || (ARRAY['采购','renewal','expansion','pilot','框架协议','upgrade'])[1 + floor(random() * 6)::int]
+         -- deterministic, so a benchmark can ask for one known title (see titleOf)
+         (ARRAY['华东','华北','华南','Acme','Globex','Initech','Umbrella','Hooli','Stark','Wayne'])[1 + g % 10]
+           || ' ' || (ARRAY['采购','renewal','expansion','pilot','框架协议','upgrade'])[1 + g % 6]
            || ' #' || g AS title,
          ($12::text[])[1 + floor(random() * 6)::int] AS stage,
          CASE WHEN random() < 0.05 THEN NULL ELSE round((random() ^ 2 * 200000)::numeric, 2)::text END AS amount,
@@ -60,6 +61,14 @@ FROM (
          ($13::text[])[1 + floor(random() * ${OWNER_COUNT})::int] AS owner
   FROM generate_series($3::int, $4::int) AS g
 ) AS src`;
+
+const COMPANIES = ['华东', '华北', '华南', 'Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne'];
+const KINDS = ['采购', 'renewal', 'expansion', 'pilot', '框架协议', 'upgrade'];
+
+/** The title the seed gives deal number `g` (1-based). */
+export function titleOf(g: number): string {
+  return `${COMPANIES[g % 10]} ${KINDS[g % 6]} #${g}`;
+}
 
 /**
  * The physical baseline: the same deals in a table with one typed column per field and
@@ -71,8 +80,8 @@ export async function createTypedBaseline(pool: pg.Pool, ids: DealIds): Promise<
     CREATE TABLE deal_typed (
       id          uuid PRIMARY KEY,
       version     integer NOT NULL,
-      title       text NOT NULL,
-      stage       text,
+      title       text COLLATE "C" NOT NULL,
+      stage       text COLLATE "C",
       amount      numeric(17, 2),
       close_date  date,
       probability numeric,

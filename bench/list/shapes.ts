@@ -1,4 +1,5 @@
 import type { ListQuery } from '@tessera/store';
+import { titleOf } from './seed';
 
 /**
  * One list request, asked twice: through the platform (filter expression + sort over
@@ -55,5 +56,13 @@ export const SHAPES: Shape[] = [
     query: { filter: { '==': [{ var: 'stage' }, 'won'] }, sort: '-close_date', limit: PAGE },
     baselineSql: `SELECT ${COLUMNS} FROM deal_typed WHERE stage = $1 ORDER BY close_date DESC, id ASC LIMIT $2`,
     baselineParams: ['won', PAGE + 1],
+  },
+  {
+    // a value held by one record, sorted by another field: only a planner that knows the
+    // value is rare uses the title index; one that guesses walks the amount index instead
+    name: `rare-value filter + sort on another field: title == '${titleOf(777_777)}', sort -amount`,
+    query: { filter: { '==': [{ var: 'title' }, titleOf(777_777)] }, sort: '-amount', limit: PAGE },
+    baselineSql: `SELECT ${COLUMNS} FROM deal_typed WHERE title = $1 ORDER BY amount DESC, id ASC LIMIT $2`,
+    baselineParams: [titleOf(777_777), PAGE + 1],
   },
 ];
