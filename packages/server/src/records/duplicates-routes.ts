@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { validateRecordInput } from '@tessera/metadata';
+import { RecordRepository, mergeRecords, type ApiRecord, type Database, type MergeChoices, type MetadataRepository } from '@tessera/store';
+import { findDuplicates } from '@tessera/rules';
+import { actorOf, identity } from '../auth/context';
+import { objectParams, recordParams } from '../apps/params';
+import { etag } from './if-match';
+
+type ObjectRoute = { Params: { app: string; object: string } };
+type RecordRoute = { Params: { app: string; object: string; id: string } };
+
+const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
+const duplicatesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { exclude: { type: 'string', pattern: UUID_PATTERN, description: 'the record being edited, which is not its own duplicate' } },
+} as const;
+
+const mergeBody = {
+  type: 'object',
+  required: ['mergeId'],
+  additionalProperties: false,
+  properties: {
+    mergeId: { type: 'string', maxLength: 100, description: 'the record absorbed into this one and then deleted' },
+    // keys and choices are checked against the object, so an unknown field is a 422 naming it
+    choices: { type: 'object', maxProperties: 500, additionalProperties: { type: 'string', maxLength: 20 } },
+  },
+} as const;
+
+export interface DuplicatesResponse {
+  matches: Array<{ rule: string; action: 'block' | 'warn'; records: ApiRecord[] }>;
+}
+
+/**
+ * Duplicate checks a form can make before saving, and merging two records found to be
+ * the same. Registered next to the generic record routes.
+ */
+export function registerDuplicateRoutes(app: FastifyInstance, database: Database, metadata: MetadataRepository): void {
+  const published = (request: FastifyRequest<{ Params: { app: string } }>) => metadata.getPublished(identity(request).workspaceId, request.params.app);
+
+  app.post<ObjectRoute & { Body: unknown; Querystring: { exclude?: string } }>(
+    '/api/apps/:app/records/:object/duplicates',
+    { schema: { params: objectParams, querystring: duplicatesQuery } },
+    async (request): Promise<DuplicatesResponse> => {
+      const records = new RecordRepository(database.db, await published(request));
+      const object = records.object(request.params.object);
+      // a partial record is fine: a form asks as soon as the fields a rule needs are filled
+      const values = validateRecordInput(object, request.body ?? {}, 'update');
+      const workspaceId = identity(request).workspaceId;
+      const matches = await findDuplicates(database.db, workspaceId, object, values, request.query.exclude?.toLowerCase() ?? null);
+      return {
+        matches: await Promise.all(
+          matches.map(async (m) => ({
+            rule: m.rule,
+            action: m.action,
+            // a candidate deleted since the check is simply no longer a candidate
+            records: (await Promise.all(m.recordIds.map((id) => records.get(workspaceId, object.key, id).catch(() => null)))).filter(
+              (r): r is ApiRecord => r !== null,
+            ),
+          })),
+        ),
+      };
+    },
+  );
+
+  app.post<RecordRoute & { Body: { mergeId: string; choices?: Record<string, string> } }>(
+    '/api/apps/:app/records/:object/:id/merge',
+    { schema: { params: recordParams, body: mergeBody } },
+    async (request, reply) => {
+      const app = await published(request);
+      const { mergeId, choices = {} } = request.body;
+      const survivor = await mergeRecords(database.db, app, actorOf(request), request.params.object, request.params.id, mergeId, choices as MergeChoices);
+      return reply.header('ETag', etag(survivor.version)).send(survivor);
+    },
+  );
+}
