@@ -1,7 +1,10 @@
-export type { Expr, ExprType, ExprScope, ExprIssue, EvalEnv, SqlFragment } from './types';
+export type { Expr, ExprType, ExprScope, ExprIssue, ExprContext, EvalEnv, SqlFragment, CompiledExpression } from './types';
 export { DEFAULT_TIMEZONE } from './types';
-export { OPERATORS, DATE_UNITS, PERIODS, type DateUnit, type Period } from './syntax/operators';
+export { OPERATORS, DATE_UNITS, PERIODS, START_UNITS, type DateUnit, type Period, type StartUnit } from './syntax/operators';
 export { checkExpression } from './check/check-expression';
+export { checkAppExpressions } from './check/app';
 export { evaluateExpression } from './evaluate/evaluate';
+export { compileExpression } from './compile/closure';
 export { compileFilterToSql } from './sql/compile';
 export { fieldSqlExpression, systemFieldSqlExpression } from './sql/fields';
+export { isCnCreditCode, isCnMobile, isEmail } from './values/validators';

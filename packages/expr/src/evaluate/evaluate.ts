@@ -1,5 +1,10 @@
-import { valueKindOf } from '@tessera/metadata';
 import { invalidExpression } from '../problems';
+import { resolveKey } from '../check/scope';
+import { addDaysTo, addMonthsTo, diffDaysOf, startOfValue } from '../dates/math';
+import { isCnCreditCode, isCnMobile, isEmail } from '../values/validators';
+import type { StartUnit } from '../syntax/operators';
+import * as ops from '../functions/ops';
+import { contains, inRange, ordered } from '../functions/conditions';
 import type { EvalEnv, ExprIssue, ExprScope } from '../types';
 import { parse, type Node } from '../syntax/parse';
 import { compareValues, isEmptyValue, toNumber, truthy } from '../values/compare';
@@ -12,6 +17,7 @@ import { isDateUnit, isPeriod, isStepCount, lastNextRange, nowText, periodRange,
  *
  * Pass the scope when two number fields may be compared with each other: currency is
  * stored as a decimal string, and only the scope says that such a string is a number.
+ * A relation path `company.industry` reads `record.$related.company.industry`.
  */
 export function evaluateExpression(expr: unknown, record: Record<string, unknown>, env: EvalEnv, scope?: ExprScope): unknown {
   const issues: ExprIssue[] = [];
@@ -19,8 +25,6 @@ export function evaluateExpression(expr: unknown, record: Record<string, unknown
   if (issues.length > 0) throw invalidExpression(issues);
   return new Evaluator(record, env, scope).evaluate(node);
 }
-
-const DATE_SHAPE = /^\d{4}-\d{2}-\d{2}$/;
 
 class Evaluator {
   constructor(
@@ -45,12 +49,13 @@ class Evaluator {
   }
 
   private read(key: string): unknown {
-    const value = Object.prototype.hasOwnProperty.call(this.record, key) ? this.record[key] : undefined;
-    if (value === undefined) return null;
+    const dot = key.indexOf('.');
+    const value = dot < 0 ? own(this.record, key) : own(own(own(this.record, '$related'), key.slice(0, dot)), key.slice(dot + 1));
+    if (value === undefined || value === null) return null;
     if (!this.scope) return value;
-    const field = this.scope.object.fields.find((f) => f.key === key);
-    if (field?.deleted) return null;
-    if (field && valueKindOf(field.type) === 'number' && typeof value === 'string') return toNumber(value);
+    if (dot < 0 && this.scope.object.fields.some((f) => f.key === key && f.deleted)) return null;
+    const resolved = resolveKey(this.scope, key);
+    if ('type' in resolved && resolved.type === 'number' && typeof value === 'string') return toNumber(value);
     return value;
   }
 
@@ -107,6 +112,68 @@ class Evaluator {
       case 'inPeriod':
         return inRange(at(0), this.relativeRange(node, all()));
       default:
+        return this.applyValueOp(node, at, all);
+    }
+  }
+
+  private applyValueOp(node: Extract<Node, { kind: 'op' }>, at: (i: number) => unknown, all: () => unknown[]): unknown {
+    const { op, args } = node;
+    switch (op) {
+      case '+':
+        return ops.sumOf(all());
+      case '*':
+        return ops.productOf(all());
+      case '-':
+        return args.length === 1 ? ops.negate(at(0)) : ops.binary('-', at(0), at(1));
+      case '/':
+      case '%':
+        return ops.binary(op, at(0), at(1));
+      case 'round':
+        return ops.roundTo(at(0), args.length > 1 ? Number(at(1)) : 0);
+      case 'abs':
+        return ops.absOf(at(0));
+      case 'min':
+      case 'max':
+        return ops.extreme(all(), op === 'min' ? -1 : 1);
+      case 'coalesce':
+        for (const a of args) {
+          const v = this.evaluate(a);
+          if (v !== null && v !== undefined) return v;
+        }
+        return null;
+      case 'if': {
+        let i = 0;
+        for (; i + 1 < args.length; i += 2) if (truthy(this.evaluate(args[i]!))) return this.evaluate(args[i + 1]!);
+        return i < args.length ? this.evaluate(args[i]!) : null;
+      }
+      case 'concat':
+      case 'cat':
+        return ops.concatOf(all());
+      case 'lower':
+        return ops.lowerOf(at(0));
+      case 'upper':
+        return ops.upperOf(at(0));
+      case 'length':
+        return ops.lengthOf(at(0));
+      case 'substr':
+        return args.length > 2 ? ops.substrOf(at(0), at(1), at(2)) : ops.substrOf(at(0), at(1));
+      case 'matches':
+        return ops.matchesOf(at(0), at(1));
+      case 'addDays':
+        return addDaysTo(at(0), at(1));
+      case 'addMonths':
+        return addMonthsTo(at(0), at(1));
+      case 'diffDays':
+        return diffDaysOf(at(0), at(1));
+      case 'startOf':
+        return startOfValue(at(0), at(1) as StartUnit, this.env);
+      case 'isEmail':
+        return isEmail(at(0));
+      case 'isCnMobile':
+        return isCnMobile(at(0));
+      case 'isCnCreditCode':
+        return isCnCreditCode(at(0));
+      default:
         throw invalidExpression([{ path: node.path, code: 'unknown_operator', message: `Unknown operator "${op}"` }]);
     }
   }
@@ -130,36 +197,11 @@ class Evaluator {
   }
 }
 
+function own(o: unknown, key: string): unknown {
+  if (o === null || typeof o !== 'object' || !Object.prototype.hasOwnProperty.call(o, key)) return undefined;
+  return (o as Record<string, unknown>)[key];
+}
+
 function isNullLiteral(n: Node | undefined): boolean {
   return n?.kind === 'literal' && n.value === null;
-}
-
-function ordered(op: string, values: unknown[]): boolean {
-  const holds = (c: number | null): boolean => {
-    if (c === null) return false;
-    if (op === '<') return c < 0;
-    if (op === '<=') return c <= 0;
-    if (op === '>') return c > 0;
-    return c >= 0;
-  };
-  for (let i = 0; i + 1 < values.length; i++) {
-    if (!holds(compareValues(values[i], values[i + 1]))) return false;
-  }
-  return true;
-}
-
-/** List has an equal element, or text has the substring. */
-function contains(haystack: unknown, needle: unknown): boolean {
-  if (needle === null || needle === undefined) return false;
-  if (Array.isArray(haystack)) return haystack.some((item) => compareValues(item, needle) === 0);
-  // json-logic finds nothing in an empty string, not even ""
-  if (typeof haystack === 'string' && typeof needle === 'string') return haystack !== '' && haystack.includes(needle);
-  return false;
-}
-
-/** Dates compare with the day range; datetimes with the instants bounding it. */
-function inRange(value: unknown, range: DayRange): boolean {
-  if (typeof value !== 'string') return false;
-  if (DATE_SHAPE.test(value)) return value >= range.from && value <= range.to;
-  return value >= range.fromInstant && value < range.toInstantExclusive;
 }

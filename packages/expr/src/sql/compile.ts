@@ -1,5 +1,7 @@
+import type { ValueKind } from '@tessera/metadata';
 import type { EvalEnv, ExprScope, ExprType, SqlFragment } from '../types';
-import { checkTyped } from '../check/checker';
+import { checkTyped, VALUE_OPS } from '../check/checker';
+import { CN_MOBILE_PATTERN, CN_MOBILE_SEPARATORS, EMAIL_PATTERN } from '../values/validators';
 import { isNullLiteral, type Typed } from '../check/typed';
 import { invalidExpression } from '../problems';
 import { isCanonicalDatetime } from '../dates/calendar';
@@ -31,11 +33,19 @@ function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Literals, today, now and conditions are never NULL; fields and the current user may be. */
+/** Literals, today, now and conditions are never NULL; fields, the current user and computed values may be. */
 function mayBeNull(n: Typed): boolean {
   if (n.kind === 'literal') return n.value === null;
-  if (n.kind === 'op') return n.op === 'currentUser';
+  if (n.kind === 'op') return n.op === 'currentUser' || (VALUE_OPS.has(n.op) && n.op !== 'concat' && n.op !== 'cat');
   return true;
+}
+
+const DATETIME_FORMAT = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/** The bound count of addDays/addMonths; the checker made it a small whole literal in filters. */
+function countOf(n: Typed): Frag {
+  if (n.kind !== 'literal' || typeof n.value !== 'number' || !Number.isInteger(n.value)) throw new Error('unchecked count');
+  return q`(${param(String(n.value))}::int)`;
 }
 
 class Compiler {
@@ -50,11 +60,14 @@ class Compiler {
         if (typeof n.value === 'boolean') return q`(${param(String(n.value))}::boolean)`;
         return textParam(n.value);
       case 'var':
-        return raw('field' in n.source ? fieldSqlExpression(n.source.field) : systemFieldSqlExpression(n.source.system));
+        if ('relation' in n.source) throw new Error('relation paths are not compiled to SQL (the checker rejects them in filters)');
+        if ('field' in n.source) return raw(fieldSqlExpression(n.source.field, n.type === 'any' || n.type === 'null' ? undefined : (n.type as ValueKind)));
+        return raw(systemFieldSqlExpression(n.source.system));
       case 'op':
         if (n.op === 'today') return textParam(todayText(this.env));
         if (n.op === 'now') return textParam(nowText(this.env));
         if (n.op === 'currentUser') return textParam(this.env.userId ?? null);
+        if (VALUE_OPS.has(n.op)) return this.computed(n);
         return this.predicate(n);
       default:
         throw new Error(`cannot compile a ${n.kind} node as a value`);
@@ -63,7 +76,7 @@ class Compiler {
 
   /** A condition that is true or false, never NULL. */
   predicate(n: Typed): Frag {
-    if (n.kind !== 'op') return this.truthy(n);
+    if (n.kind !== 'op' || VALUE_OPS.has(n.op)) return this.truthy(n);
     const args = n.args;
     const a = args[0]!;
     const b = args[1]!;
@@ -107,8 +120,95 @@ class Compiler {
       case 'inNext':
       case 'inPeriod':
         return this.inRange(a, this.relativeRange(n));
+      case 'isEmail':
+        return this.guarded(q`${this.value(a)} ~ ${textParam(EMAIL_PATTERN)}`, [a]);
+      case 'isCnMobile':
+        return this.guarded(q`regexp_replace(${this.value(a)}, ${textParam(CN_MOBILE_SEPARATORS)}, '', 'g') ~ ${textParam(CN_MOBILE_PATTERN)}`, [a]);
       default:
         throw new Error(`operator ${n.op} is not a condition`);
+    }
+  }
+
+  /**
+   * The computing operators, mirroring functions/ops.ts and dates/math.ts. NULL in, NULL
+   * out, as in JS. Numbers are numeric (exact decimals, like the JS decimal arithmetic);
+   * dates and datetimes are text in their stored forms, cast only inside the expression.
+   */
+  private computed(n: Extract<Typed, { kind: 'op' }>): Frag {
+    const args = n.args;
+    const v = (i: number) => this.value(args[i]!);
+    const values = () => args.map((x) => this.value(x));
+    switch (n.op) {
+      case '+':
+      case '*':
+        return q`(${join(values(), ` ${n.op} `)})`;
+      case '-':
+        return args.length === 1 ? q`(- ${v(0)})` : q`(${v(0)} - ${v(1)})`;
+      case 'abs':
+        return q`abs(${v(0)})`;
+      case 'round':
+        return q`round(${v(0)}, ${args[1] ? countOf(args[1]) : raw('0')})`;
+      case 'min':
+        return this.extreme('LEAST', args);
+      case 'max':
+        return this.extreme('GREATEST', args);
+      case 'coalesce':
+        return this.typedValue(q`COALESCE(${join(values(), ', ')})`, n.type);
+      case 'if':
+        return this.typedValue(this.caseWhen(args), n.type);
+      case 'concat':
+      case 'cat':
+        return q`(concat(${join(values(), ', ')}) COLLATE "C")`;
+      case 'length':
+        if (args[0]!.type === 'list') return q`(CASE WHEN jsonb_typeof(${v(0)}) = 'array' THEN jsonb_array_length(${v(0)}) END)::numeric`;
+        return q`(char_length(${v(0)})::numeric)`;
+      case 'addDays':
+      case 'addMonths': {
+        const step = n.op === 'addDays' ? q`make_interval(days => ${countOf(args[1]!)})` : q`make_interval(months => ${countOf(args[1]!)})`;
+        return n.type === 'datetime'
+          ? q`(to_char((${v(0)})::timestamp + ${step}, ${raw(DATETIME_FORMAT)}) COLLATE "C")`
+          : q`(to_char((${v(0)})::date + ${step}, 'YYYY-MM-DD') COLLATE "C")`;
+      }
+      case 'diffDays':
+        if (args[0]!.type === 'datetime' || args[1]!.type === 'datetime') {
+          return q`trunc(extract(epoch from ((${v(1)})::timestamp - (${v(0)})::timestamp)) / 86400)`;
+        }
+        return q`(((${v(1)})::date - (${v(0)})::date)::numeric)`;
+      case 'startOf': {
+        const unit = args[1]!.kind === 'literal' ? args[1]!.value : null;
+        return q`(to_char(date_trunc(${param(unit)}::text, (${v(0)})::date::timestamp), 'YYYY-MM-DD') COLLATE "C")`;
+      }
+      default:
+        throw new Error(`operator ${n.op} does not compile to SQL (the checker rejects it in filters)`);
+    }
+  }
+
+  /** LEAST/GREATEST skip NULLs, as the JS min/max do; a null literal argument is just left out. */
+  private extreme(fn: 'LEAST' | 'GREATEST', args: Typed[]): Frag {
+    const present = args.filter((x) => !isNullLiteral(x));
+    if (present.length === 0) return raw('NULL');
+    return q`${raw(fn)}(${join(present.map((x) => this.value(x)), ', ')})`;
+  }
+
+  private caseWhen(args: Typed[]): Frag {
+    const parts: Frag[] = [];
+    let i = 0;
+    for (; i + 1 < args.length; i += 2) parts.push(q`WHEN ${this.predicate(args[i]!)} THEN ${this.value(args[i + 1]!)}`);
+    const otherwise = i < args.length ? this.value(args[i]!) : raw('NULL');
+    return q`(CASE ${join(parts, ' ')} ELSE ${otherwise} END)`;
+  }
+
+  /** COALESCE/CASE over only null literals would have type unknown: give it the checked type. */
+  private typedValue(frag: Frag, type: ExprType): Frag {
+    switch (type) {
+      case 'number':
+        return q`(${frag})::numeric`;
+      case 'boolean':
+        return q`(${frag})::boolean`;
+      case 'list':
+        return q`(${frag})::jsonb`;
+      default:
+        return q`((${frag})::text COLLATE "C")`;
     }
   }
 

@@ -1,20 +1,21 @@
-import { ID_PATTERN, ProblemError, SYSTEM_FIELDS, valueKindOf, type FieldDef } from '@tessera/metadata';
+import { ID_PATTERN, ProblemError, SYSTEM_FIELDS, valueKindOfField, type FieldDef, type ValueKind } from '@tessera/metadata';
 
 /**
  * How a field is read from `records.data`. The index manager builds expression indexes
  * from exactly this text and lists sort by it, so it must stay immutable: no timestamptz
  * casts; dates and datetimes are compared as their ISO text, which orders correctly.
  * Text kinds carry COLLATE "C" so that SQL orders by code point exactly like the JS
- * evaluator, whatever the database's default collation is.
+ * evaluator, whatever the database's default collation is. A formula is read as its
+ * result type; pass `kind` for a rollup of dates, whose kind depends on its child field.
  */
-export function fieldSqlExpression(field: FieldDef): string {
+export function fieldSqlExpression(field: FieldDef, kind: ValueKind = valueKindOfField(field)): string {
   const id = field.id;
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
     throw new ProblemError('unprocessable', `Field "${field.key}" has no valid id`, [
       { field: field.key, code: 'invalid_id', message: 'field ids must match ID_PATTERN before they are used in SQL' },
     ]);
   }
-  switch (valueKindOf(field.type)) {
+  switch (kind) {
     case 'text':
     case 'date':
     case 'datetime':
