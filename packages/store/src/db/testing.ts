@@ -29,6 +29,13 @@ export async function openTestDatabase(): Promise<Database> {
       await database.close();
       const dropper = new pg.Client({ connectionString: url });
       await dropper.connect();
+      // pg's pool.end() resolves before its sockets have closed; forcing the drop while they
+      // close makes the server kill them, and pg reports that as an unhandled error.
+      for (let i = 0; i < 50; i++) {
+        const open = await dropper.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if ((open.rows[0] as { n: number } | undefined)?.n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await dropper.end();
     },
