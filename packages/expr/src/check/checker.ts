@@ -212,7 +212,13 @@ class Checker {
         this.expectType(op, args[1]!, ['number']);
         return dateKind(args[0]!);
       case 'diffDays':
-        this.unify(op, args, DATE_LIKE, path);
+        if (args.every(isStringLiteral)) {
+          // two literals: each must read as a date or datetime, and both the same
+          for (const a of args) this.expectDateLike(op, a);
+          if (dateKind(args[0]!) !== dateKind(args[1]!)) this.issue(args[1]!.path, 'type_mismatch', '"diffDays" takes two dates or two datetimes');
+        } else {
+          this.unify(op, args, DATE_LIKE, path);
+        }
         return 'number';
       case 'startOf':
         this.expectDateLike(op, args[0]!);
