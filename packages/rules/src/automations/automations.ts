@@ -36,7 +36,7 @@ export function compileAutomations(object: ObjectDef, app: AppDocument): Compile
         expressions: actions.flatMap(expressionsOf),
       };
       if (rule.condition !== undefined) {
-        compiled.condition = compileRule(rule.condition, object, app, 'filter');
+        compiled.condition = compileRule(rule.condition, object, app);
         compiled.expressions.push(compiled.condition);
       }
       return compiled;

@@ -10,8 +10,7 @@ export type RelatedValues = Record<string, Record<string, unknown>>;
 
 /**
  * A record as expressions read it: values by field key (stored forms), system fields,
- * and what the record points at, both as `$related[relation][field]` and as flattened
- * `relation.field` keys.
+ * and what the record points at as `$related[relation][field]`.
  */
 export function recordView(
   fields: readonly FieldDef[],
@@ -24,12 +23,7 @@ export function recordView(
     const value = data[f.id!];
     if (value !== undefined) view[f.key] = value;
   }
-  if (related) {
-    view.$related = related;
-    for (const [relation, values] of Object.entries(related)) {
-      for (const [key, value] of Object.entries(values)) view[`${relation}.${key}`] = value;
-    }
-  }
+  if (related) view.$related = related;
   return view;
 }
 

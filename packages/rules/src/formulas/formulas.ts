@@ -24,7 +24,7 @@ export function compileFormulas(object: ObjectDef, app: AppDocument): CompiledFo
     ordered.push(f);
   };
   formulas.forEach(visit);
-  return ordered.map((field) => ({ field, rule: compileRule(field.formula, object, app, 'formula') }));
+  return ordered.map((field) => ({ field, rule: compileRule(field.formula, object, app) }));
 }
 
 /**

@@ -24,9 +24,9 @@ export function compileFormBehaviour(object: ObjectDef, app: AppDocument): Compi
     const field = findField(object, item.field);
     if (!field?.id || (item.requiredWhen === undefined && item.readOnlyWhen === undefined)) continue;
     const compiled: CompiledItem = { field };
-    if (item.visibleWhen !== undefined) compiled.visibleWhen = compileRule(item.visibleWhen, object, app, 'filter');
-    if (item.requiredWhen !== undefined) compiled.requiredWhen = compileRule(item.requiredWhen, object, app, 'filter');
-    if (item.readOnlyWhen !== undefined) compiled.readOnlyWhen = compileRule(item.readOnlyWhen, object, app, 'filter');
+    if (item.visibleWhen !== undefined) compiled.visibleWhen = compileRule(item.visibleWhen, object, app);
+    if (item.requiredWhen !== undefined) compiled.requiredWhen = compileRule(item.requiredWhen, object, app);
+    if (item.readOnlyWhen !== undefined) compiled.readOnlyWhen = compileRule(item.readOnlyWhen, object, app);
     out.push(compiled);
   }
   return out;

@@ -10,7 +10,7 @@ export interface CompiledValidation {
 }
 
 export function compileValidations(object: ObjectDef, app: AppDocument): CompiledValidation[] {
-  return (object.validations ?? []).map((rule) => ({ rule, assert: compileRule(rule.assert, object, app, 'filter') }));
+  return (object.validations ?? []).map((rule) => ({ rule, assert: compileRule(rule.assert, object, app) }));
 }
 
 /**

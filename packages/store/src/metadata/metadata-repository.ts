@@ -11,7 +11,7 @@ import {
   type LocalizedText,
   type PublishedApp,
 } from '@tessera/metadata';
-import * as exprLib from '@tessera/expr';
+import { checkAppExpressions } from '@tessera/expr';
 import type { SystemDatabase } from '../db/schema';
 import { isoString, sqlState, type Actor } from '../common/actor';
 import { syncFieldIndexes } from '../indexes/index-manager';
@@ -233,22 +233,27 @@ export class MetadataRepository {
   }
 }
 
-type CheckAppExpressions = (doc: AppDocument) => FieldError[];
-
-// The expression package's whole-document check (formulas, defaults, validation rules,
-// rollup filters, layout conditions, automations), when the installed version has it.
-const checkAppExpressions: CheckAppExpressions = (exprLib as unknown as { checkAppExpressions?: CheckAppExpressions }).checkAppExpressions ?? (() => []);
-
 /**
  * A draft is saved or published only if its structure is valid and every expression in it
  * type-checks against the fields it names, so deleting or retyping a field that a formula
- * reads is refused with the path of each broken expression. The expressions are checked
- * once the structure holds, since the checker relies on it.
+ * reads is refused with the path of each broken expression, next to the structural errors.
  */
 function assertValidDraft(draft: unknown): asserts draft is AppDocument {
-  const structural = validateAppDocument(draft);
-  const errors = structural.length > 0 ? structural : checkAppExpressions(draft as AppDocument);
+  const errors = validateAppDocument(draft);
+  const seen = new Set(errors.map((e) => `${e.field} ${e.code}`));
+  for (const e of expressionErrors(draft, errors.length > 0)) if (!seen.has(`${e.field} ${e.code}`)) errors.push(e);
   if (errors.length > 0) throw new ProblemError('unprocessable', 'The app document is invalid', errors);
+}
+
+/** The expression checker assumes a document of the right shape; a shapeless one has only structural errors. */
+function expressionErrors(draft: unknown, misshapen: boolean): FieldError[] {
+  if (typeof draft !== 'object' || draft === null || !Array.isArray((draft as AppDocument).objects)) return [];
+  try {
+    return checkAppExpressions(draft as AppDocument);
+  } catch (e) {
+    if (misshapen) return [];
+    throw e;
+  }
 }
 
 function notFound(appKey: string): ProblemError {
