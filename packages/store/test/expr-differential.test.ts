@@ -38,6 +38,10 @@ const object: ObjectDef = {
     field('start_date', 'date'),
     field('due_at', 'datetime'),
     field('tags', 'multiselect', { options: TAGS.map((v) => ({ value: v, label: { en: v } })) }),
+    // realistic magnitudes for arithmetic: JS rounds each result to a double, SQL's numeric
+    // does not, and the two only agree within ~15 significant digits
+    field('price', 'number'),
+    field('units', 'number'),
     // soft-deleted: its values stay in `data`, but expressions may not see it
     field('old', 'text', { deleted: true }),
   ],
@@ -47,7 +51,7 @@ const scope = { object };
 type Kind = 'text' | 'number' | 'boolean' | 'date' | 'datetime' | 'list';
 const KEYS: Record<Kind, string[]> = {
   text: ['title', 'notes', 'stage', 'email', 'owner_id', 'id'],
-  number: ['qty', 'amount', 'cost', 'ratio', 'version'],
+  number: ['qty', 'amount', 'cost', 'ratio', 'version', 'price', 'units'],
   boolean: ['hot'],
   date: ['close_date', 'start_date'],
   datetime: ['due_at', 'created_at', 'updated_at'],
@@ -60,7 +64,7 @@ const DAY = 86_400_000;
 const BASE = Date.UTC(2024, 2, 31, 16, 30); // 2024-04-01 00:30 in Shanghai: a month, quarter and day boundary
 
 const wellFormed = (s: string) => !s.includes('\u0000') && s.isWellFormed();
-const TEXTS = ['', 'a', 'A', 'b', 'ab', 'abc', 'a%b', 'a_b', 'x\\y', '合同', '合同A', '北京', '😀', '\uff01', 'é', 'e\u0301', ' a', 'a ', '0', '10', '9', 'new', 'won'];
+const TEXTS = ['a@b.cn', 'x.y+z@mail.example.com', 'a@b', '13812345678', '+86 138-1234-5678', '12812345678', '', 'a', 'A', 'b', 'ab', 'abc', 'a%b', 'a_b', 'x\\y', '合同', '合同A', '北京', '😀', '\uff01', 'é', 'e\u0301', ' a', 'a ', '0', '10', '9', 'new', 'won'];
 const textValue = fc.oneof(
   fc.constantFrom(...TEXTS),
   fc.string({ maxLength: 6 }),
@@ -115,9 +119,13 @@ function valueOf(type: FieldType): fc.Arbitrary<unknown> {
   }
 }
 
+const priceValue = fc.oneof(fc.integer({ min: -100_000, max: 100_000 }).map((c) => c / 100), fc.constantFrom(0, 0.1, 0.2, 0.3, 19.99, 1.005, 2.5, -2.5));
+const unitsValue = fc.integer({ min: -20, max: 200 });
+const SPECIAL_VALUES: Record<string, fc.Arbitrary<unknown>> = { price: priceValue, units: unitsValue };
+
 /** Each field missing, null, or a value. */
 const recordData = fc.record(
-  Object.fromEntries(object.fields.map((f) => [f.id!, fc.option(valueOf(f.type), { nil: null, freq: 4 })])),
+  Object.fromEntries(object.fields.map((f) => [f.id!, fc.option(SPECIAL_VALUES[f.key] ?? valueOf(f.type), { nil: null, freq: 4 })])),
   { requiredKeys: [] },
 );
 
@@ -142,12 +150,62 @@ const literalOf: Record<Exclude<Kind, 'list' | 'boolean'>, fc.Arbitrary<unknown>
 type Scalar = Exclude<Kind, 'list' | 'boolean'>;
 const SCALARS: Scalar[] = ['text', 'number', 'date', 'datetime'];
 
-function valueExpr(kind: Scalar): fc.Arbitrary<Expr> {
+function leafExpr(kind: Scalar): fc.Arbitrary<Expr> {
   const choices: fc.Arbitrary<Expr>[] = [fc.constantFrom(...KEYS[kind]).map((k) => ({ var: k })), literalOf[kind]];
   if (kind === 'date') choices.push(fc.constant({ today: [] }));
   if (kind === 'datetime') choices.push(fc.constant({ now: [] }));
   if (kind === 'text') choices.push(fc.constant({ currentUser: [] }));
   return fc.oneof(...choices);
+}
+
+const v = (key: string) => ({ var: key });
+const realistic = fc.oneof(fc.constantFrom(v('price'), v('units')), priceValue, fc.integer({ min: -5, max: 5 }));
+const arithmetic: fc.Arbitrary<Expr> = fc.oneof(
+  fc.tuple(fc.constantFrom('+', '-', '*', 'min', 'max'), realistic, realistic).map(([op, a, b]) => ({ [op]: [a, b] })),
+  fc.tuple(realistic, realistic, realistic).map(([a, b, c]) => ({ '+': [a, { '*': [b, c] }] })),
+  realistic.map((x) => ({ '-': [x] })),
+  fc.tuple(realistic, fc.constantFrom(1.13, 0.5, 3), fc.integer({ min: -1, max: 3 })).map(([x, k, d]) => ({ round: [{ '*': [x, k] }, d] })),
+  fc.tuple(realistic, realistic).map(([a, b]) => ({ abs: [{ '-': [a, b] }] })),
+);
+const simpleCondition = fc.oneof(
+  fc.constant(v('hot')),
+  fc.tuple(leafExpr('number'), leafExpr('number')).map(([a, b]) => ({ '>': [a, b] })),
+  leafExpr('text').map((x) => ({ isEmpty: [x] })),
+);
+const count = fc.integer({ min: -400, max: 400 });
+
+/** The computing operators that compile to SQL, over the plain leaves. */
+const computed: Record<Scalar, fc.Arbitrary<Expr>> = {
+  number: fc.oneof(
+    arithmetic,
+    fc.oneof(leafExpr('text'), fc.constant(v('tags'))).map((x) => ({ length: [x] })),
+    fc.tuple(leafExpr('date'), leafExpr('date')).map(([a, b]) => ({ diffDays: [a, b] })),
+    fc.tuple(leafExpr('datetime'), leafExpr('datetime')).map(([a, b]) => ({ diffDays: [a, b] })),
+    fc.tuple(leafExpr('number'), leafExpr('number')).map(([a, b]) => ({ coalesce: [a, b] })),
+  ),
+  text: fc.oneof(
+    fc.array(fc.oneof(leafExpr('text'), leafExpr('date'), fc.constant(null)), { minLength: 1, maxLength: 3 }).map((xs) => ({ concat: xs })),
+    fc.tuple(leafExpr('text'), leafExpr('text')).map(([a, b]) => ({ cat: [a, b] })),
+    fc.tuple(leafExpr('text'), leafExpr('text'), leafExpr('text')).map((xs) => ({ coalesce: xs })),
+    fc.tuple(simpleCondition, leafExpr('text'), simpleCondition, leafExpr('text'), fc.option(leafExpr('text'), { nil: undefined })).map(([c, a, d, b, e]) => ({
+      if: e === undefined ? [c, a, d, b] : [c, a, d, b, e],
+    })),
+    fc.tuple(fc.constantFrom('min', 'max'), leafExpr('text'), leafExpr('text')).map(([op, a, b]) => ({ [op]: [a, b] })),
+  ),
+  date: fc.oneof(
+    fc.tuple(fc.constantFrom('addDays', 'addMonths'), leafExpr('date'), count).map(([op, d, n]) => ({ [op]: [d, n] })),
+    fc.tuple(leafExpr('date'), fc.constantFrom('week', 'month', 'quarter', 'year')).map(([d, u]) => ({ startOf: [d, u] })),
+    fc.tuple(fc.constantFrom('min', 'max'), leafExpr('date'), leafExpr('date')).map(([op, a, b]) => ({ [op]: [a, b] })),
+    fc.tuple(leafExpr('date'), leafExpr('date')).map(([a, b]) => ({ coalesce: [a, b] })),
+  ),
+  datetime: fc.oneof(
+    fc.tuple(fc.constantFrom('addDays', 'addMonths'), leafExpr('datetime'), count).map(([op, d, n]) => ({ [op]: [d, n] })),
+    fc.tuple(simpleCondition, leafExpr('datetime'), leafExpr('datetime')).map(([c, a, b]) => ({ if: [c, a, b] })),
+  ),
+};
+
+function valueExpr(kind: Scalar): fc.Arbitrary<Expr> {
+  return fc.oneof({ weight: 3, arbitrary: leafExpr(kind) }, { weight: 1, arbitrary: computed[kind] });
 }
 
 const anyVar = fc.constantFrom(...Object.values(KEYS).flat()).map((k) => ({ var: k }));
@@ -189,7 +247,14 @@ const boolExpr: fc.Arbitrary<Expr> = fc.letrec<{ bool: Expr }>((tie) => {
       .tuple(dateLike, fc.constantFrom('today', 'yesterday', 'tomorrow', 'last_week', 'this_week', 'next_week', 'last_month', 'this_month', 'next_month', 'last_quarter', 'this_quarter', 'next_quarter', 'last_year', 'this_year', 'next_year'))
       .map(([x, p]) => ({ inPeriod: [x, p] })),
   );
-  const leaf = fc.oneof(scalarCompare, booleanLeaf, nullTest, textOps, listOps, emptiness, relative);
+  const validators = fc.tuple(fc.constantFrom('isEmail', 'isCnMobile'), valueExpr('text')).map(([op, x]) => ({ [op]: [x] }));
+  const computedTruth = fc.oneof(
+    fc.tuple(simpleCondition, fc.constant(v('hot')), fc.boolean()).map(([c, a, b]) => ({ if: [c, a, b] })),
+    fc.tuple(fc.constant(v('hot')), fc.boolean()).map(([a, b]) => ({ coalesce: [a, b] })),
+    computed.number.map((x) => ({ '!!': [x] })),
+    fc.oneof(computed.text, computed.date, computed.number).map((x) => ({ isEmpty: [x] })),
+  );
+  const leaf = fc.oneof(scalarCompare, booleanLeaf, nullTest, textOps, listOps, emptiness, relative, validators, computedTruth);
   return {
     bool: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
@@ -318,7 +383,8 @@ describe(`expression differential (JS evaluator vs SQL compiler)`, () => {
 
   it('garbage never crashes: the checker reports it, and whatever passes the checker runs in SQL and agrees with JS', async () => {
     const keys = [...Object.values(KEYS).flat(), 'old', 'nope', '__proto__', 'constructor'];
-    const ops = ['==', '!=', '<', '<=', '>', '>=', 'between', 'in', 'contains', 'startsWith', 'isEmpty', 'and', 'or', '!', 'not', '!!', 'today', 'now', 'currentUser', 'inLast', 'inNext', 'inPeriod', 'var', 'if', '+', 'constructor', '__proto__'];
+    const ops = ['==', '!=', '<', '<=', '>', '>=', 'between', 'in', 'contains', 'startsWith', 'isEmpty', 'and', 'or', '!', 'not', '!!', 'today', 'now', 'currentUser', 'inLast', 'inNext', 'inPeriod', 'var', 'if', '+', 'constructor', '__proto__',
+      'addDays', 'addMonths', 'diffDays', 'startOf', 'concat', 'length', 'coalesce', 'min', 'max', 'abs', 'round', 'isEmail', 'isCnMobile', 'lower', 'matches', '/'];
     const garbage = fc.letrec<{ node: unknown }>((tie) => ({
       node: fc.oneof(
         { depthSize: 'small' },

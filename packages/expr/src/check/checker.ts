@@ -76,6 +76,13 @@ function dateKind(n: Typed): ExprType {
   return 'any';
 }
 
+/** Only text literals to choose from: they are dates or datetimes if they all read as such. */
+function literalsType(literals: Typed[]): ExprType {
+  if (literals.every((a) => fits(a, 'date'))) return 'date';
+  if (literals.every((a) => fits(a, 'datetime'))) return 'datetime';
+  return 'text';
+}
+
 function literalType(value: Literal): ExprType {
   if (value === null) return 'null';
   if (typeof value === 'string') return 'text';
@@ -246,7 +253,7 @@ class Checker {
     const present = args.filter((a) => a.type !== 'null');
     if (present.length === 0) return 'null';
     if (present.some((a) => a.type === 'any')) return 'any';
-    const anchor = present.find((a) => !isStringLiteral(a))?.type ?? 'text';
+    const anchor = present.find((a) => !isStringLiteral(a))?.type ?? literalsType(present);
     if (!allowed.includes(anchor)) {
       this.issue(present.find((a) => a.type === anchor)!.path, 'type_mismatch', `"${op}" cannot take ${anchor} values (it takes ${allowed.join(', ')})`);
       return 'any';
