@@ -83,18 +83,12 @@ export async function refreshRollups(ctx: WriteContext, links: readonly RollupLi
   for (const t of ordered) {
     if (await lockParent(ctx.trx, ctx.actor.workspaceId, t.parent, t.id)) live.push(t);
   }
-  for (const t of live) {
-    const values: Record<string, unknown> = {};
-    for (const link of t.links) values[link.field.id!] = await aggregate(ctx.trx, ctx.actor.workspaceId, link, t.id, env);
-    await ctx.records.recompute(t.parent.key, t.id, values);
-  }
+  for (const t of live) await ctx.records.recompute(t.parent.key, t.id, await aggregates(ctx.trx, ctx.actor.workspaceId, t.links, t.id, env));
 }
 
 /** A restored parent missed the child writes made while it was deleted: recompute its own rollups. */
 export async function ownRollups(ctx: WriteContext, links: readonly RollupLink[], id: string, env: EvalEnv): Promise<Record<string, unknown>> {
-  const values: Record<string, unknown> = {};
-  for (const link of links) values[link.field.id!] = await aggregate(ctx.trx, ctx.actor.workspaceId, link, id, env);
-  return values;
+  return aggregates(ctx.trx, ctx.actor.workspaceId, links, id, env);
 }
 
 async function lockParent(trx: Transaction<SystemDatabase>, workspaceId: string, parent: ObjectDef, id: string): Promise<boolean> {
@@ -110,21 +104,41 @@ async function lockParent(trx: Transaction<SystemDatabase>, workspaceId: string,
   return !!row;
 }
 
-/** The aggregate in its stored form (null clears the field: min/max/avg of no children). */
-export async function aggregate(trx: Transaction<SystemDatabase>, workspaceId: string, link: RollupLink, parentId: string, env: EvalEnv): Promise<unknown> {
-  const conditions: RawBuilder<unknown>[] = [
-    sql`workspace_id = ${workspaceId}`,
-    sql`object_id = ${link.child.id!}`,
-    sql`deleted_at IS NULL`,
-    // the same text as the relation's expression index, so an indexed relation is used
-    sql`${sql.raw(fieldSqlExpression(link.via))} = ${parentId}`,
-  ];
-  if (link.filter !== undefined && link.filter !== null) {
-    conditions.push(sql`(${fragmentToSql(compileFilterToSql(link.filter, { object: link.child }, env))})`);
+/**
+ * The parent's rollup values in their stored form (null clears a field: min/max/avg of no
+ * children), one query per child relation: every aggregate over the same children is a
+ * column of the same scan, a filtered one with FILTER (WHERE ...).
+ */
+export async function aggregates(
+  trx: Transaction<SystemDatabase>,
+  workspaceId: string,
+  links: readonly RollupLink[],
+  parentId: string,
+  env: EvalEnv,
+): Promise<Record<string, unknown>> {
+  const values: Record<string, unknown> = {};
+  const groups = new Map<string, RollupLink[]>();
+  for (const link of links) {
+    const key = `${link.child.id}/${link.via.id}`;
+    groups.set(key, [...(groups.get(key) ?? []), link]);
   }
-  const result = await sql<{ v: string | null }>`
-    SELECT ${aggregateSql(link)} AS v FROM records WHERE ${sql.join(conditions, sql` AND `)}`.execute(trx);
-  const v = result.rows[0]?.v ?? null;
+  for (const group of groups.values()) {
+    const { child, via } = group[0]!;
+    const columns = group.map((link, i) => {
+      const filter = link.filter === undefined || link.filter === null ? null : fragmentToSql(compileFilterToSql(link.filter, { object: child }, env));
+      return sql`${aggregateSql(link, filter)} AS ${sql.ref(`v${i}`)}`;
+    });
+    const result = await sql<Record<string, string | null>>`
+      SELECT ${sql.join(columns)} FROM records
+      WHERE workspace_id = ${workspaceId} AND object_id = ${child.id!} AND deleted_at IS NULL
+        AND ${sql.raw(fieldSqlExpression(via))} = ${parentId}`.execute(trx);
+    const row = result.rows[0] ?? {};
+    group.forEach((link, i) => (values[link.field.id!] = storedAggregate(link, row[`v${i}`] ?? null)));
+  }
+  return values;
+}
+
+function storedAggregate(link: RollupLink, v: string | null): unknown {
   if (link.aggregate === 'count' || link.aggregate === 'sum') return Number(v ?? 0);
   if (v === null) return null;
   return isNumeric(link) ? Number(v) : v;
@@ -134,20 +148,21 @@ function isNumeric(link: RollupLink): boolean {
   return link.of ? valueKindOfField(link.of) === 'number' : true;
 }
 
-function aggregateSql(link: RollupLink): RawBuilder<unknown> {
-  if (link.aggregate === 'count') return sql`count(*)::text`;
+function aggregateSql(link: RollupLink, filter: RawBuilder<unknown> | null): RawBuilder<unknown> {
+  const where = filter ? sql` FILTER (WHERE ${filter})` : sql``;
+  if (link.aggregate === 'count') return sql`(count(*)${where})::text`;
   if (!link.of) throw new ProblemError('unprocessable', `Rollup ${link.field.key} has no field to ${link.aggregate}`);
   const id = checkedId(link.of);
   const value = isNumeric(link) ? sql`(data->>${id})::numeric` : sql`((data->>${id}) COLLATE "C")`;
   switch (link.aggregate) {
     case 'sum':
-      return sql`coalesce(sum(${value}), 0)::text`;
+      return sql`coalesce(sum(${value})${where}, 0)::text`;
     case 'min':
-      return sql`min(${value})::text`;
+      return sql`(min(${value})${where})::text`;
     case 'max':
-      return sql`max(${value})::text`;
+      return sql`(max(${value})${where})::text`;
     case 'avg':
-      return sql`avg(${value})::text`;
+      return sql`(avg(${value})${where})::text`;
   }
 }
 
