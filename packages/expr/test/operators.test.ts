@@ -206,3 +206,49 @@ describe('filter context', () => {
     }
   });
 });
+
+describe('decimal arithmetic fast path', () => {
+  /** An independent reference: the exact decimal of each number's shortest text, in BigInt. */
+  function exact(x: number): [bigint, number] {
+    const [mantissa, exp = '0'] = String(x).split('e');
+    const [int, frac = ''] = mantissa!.split('.');
+    const scale = frac.length - Number(exp);
+    const c = BigInt(int! + frac);
+    return scale >= 0 ? [c, scale] : [c * 10n ** BigInt(-scale), 0];
+  }
+  /** beyond the largest double, the operators give null */
+  const toNum = (c: bigint, s: number) => {
+    const n = Number(`${c}e${-s}`);
+    return Number.isFinite(n) ? n + 0 : null;
+  };
+  const norm = (n: number | null) => (n === null ? null : n + 0);
+  const decimalish = fc.oneof(
+    fc.integer({ min: -1e9, max: 1e9 }).chain((m) => fc.integer({ min: 0, max: 8 }).map((k) => m / 10 ** k)),
+    fc.double({ min: -1e12, max: 1e12, noNaN: true }),
+    fc.constantFrom(0.1, 0.2, 0.3, 1.005, 19.99, 4503599627370495.5, 1e-7, 123456789.123),
+  );
+
+  it('sums, products and quotients equal exact decimal arithmetic rounded once', async () => {
+    const { decimalAdd, decimalMul, decimalDiv } = await import('../src/values/decimal');
+    fc.assert(
+      fc.property(decimalish, decimalish, (a, b) => {
+        const [ca, sa] = exact(a);
+        const [cb, sb] = exact(b);
+        const s = Math.max(sa, sb);
+        const x = ca * 10n ** BigInt(s - sa);
+        const y = cb * 10n ** BigInt(s - sb);
+        expect(norm(decimalAdd(a, b))).toBe(toNum(x + y, s));
+        expect(norm(decimalMul(a, b))).toBe(toNum(ca * cb, sa + sb));
+        if (y !== 0n) {
+          // 60 significant digits then a sticky digit (the implementation uses 40)
+          const len = (c: bigint) => (c < 0n ? -c : c).toString().length;
+          const digits = 60 + Math.max(0, len(y) - len(x));
+          const scaledQ = (x * 10n ** BigInt(digits)) / y;
+          const sticky = (x * 10n ** BigInt(digits)) % y === 0n ? 0n : (x < 0n) !== (y < 0n) ? -1n : 1n;
+          expect(norm(decimalDiv(a, b))).toBe(toNum(scaledQ * 10n + sticky, digits + 1));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -28,7 +28,7 @@ export function compileExpression(expr: unknown, scope: ExprScope, context: Expr
   if (errors.length > 0) throw uncompilable(errors);
   const paths: string[][] = [];
   const fn = new ClosureCompiler(paths).compile(typed);
-  const compiled: CompiledExpression = { type: typed.type, run: (record, env) => fn(record, env), paths };
+  const compiled: CompiledExpression = { type: typed.type, run: fn, paths };
   cachePut(expr, scope, context, compiled);
   return compiled;
 }
@@ -76,6 +76,13 @@ function perEnv<T>(compute: (env: EvalEnv) => T): (env: EvalEnv) => T {
     return value;
   };
 }
+
+const HOLDS: Record<string, (c: number | null) => boolean> = {
+  '<': (c) => c !== null && c < 0,
+  '<=': (c) => c !== null && c <= 0,
+  '>': (c) => c !== null && c > 0,
+  '>=': (c) => c !== null && c >= 0,
+};
 
 // ---- reading fields ------------------------------------------------------------------
 
@@ -157,7 +164,8 @@ class ClosureCompiler {
       case '>':
       case '>=': {
         const op = n.op;
-        if (fs.length === 2) return (r, e) => ordered(op, [f0(r, e), f1!(r, e)]);
+        const holds = HOLDS[op]!;
+        if (fs.length === 2) return (r, e) => holds(compareValues(f0(r, e), f1!(r, e)));
         return (r, e) => ordered(op, all(r, e));
       }
       case 'between':

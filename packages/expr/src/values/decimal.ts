@@ -43,8 +43,68 @@ function digitCount(c: bigint): number {
 
 const safe = (...xs: number[]) => xs.every((x) => Number.isSafeInteger(x));
 
+/**
+ * The fast path: x as m / 10^k with a small k, when m/10^k is exactly the decimal x is
+ * written as. It is if m/10^k rounds back to x and |m| < 2^52: doubles there are closer
+ * than 10^-k, so no other decimal of k places rounds to x. Integer arithmetic on such m
+ * stays exact below 2^53, and one final IEEE division rounds correctly, so the answer is
+ * the one the BigInt path gives.
+ */
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+/** powers of ten up to 10^16 are exact doubles */
+const POW10_WIDE = Array.from({ length: 17 }, (_, i) => 10 ** i);
+const LIMIT = 2 ** 52;
+let scaledM = 0;
+
+function scaled(x: number): number {
+  for (let k = 0; k < POW10.length; k++) {
+    const m = Math.round(x * POW10[k]!);
+    if (Math.abs(m) >= LIMIT) return -1;
+    if (m / POW10[k]! === x) {
+      scaledM = m;
+      return k;
+    }
+  }
+  return -1;
+}
+
+function fastAdd(a: number, b: number): number | undefined {
+  const ka = scaled(a);
+  if (ka < 0) return undefined;
+  const ma = scaledM;
+  const kb = scaled(b);
+  if (kb < 0) return undefined;
+  const k = Math.max(ka, kb);
+  const sum = ma * POW10[k - ka]! + scaledM * POW10[k - kb]!;
+  return Math.abs(sum) < LIMIT ? sum / POW10[k]! : undefined;
+}
+
+function fastMul(a: number, b: number): number | undefined {
+  const ka = scaled(a);
+  if (ka < 0) return undefined;
+  const ma = scaledM;
+  const kb = scaled(b);
+  if (kb < 0) return undefined;
+  const product = ma * scaledM;
+  return Math.abs(product) < LIMIT ? product / POW10_WIDE[ka + kb]! : undefined;
+}
+
+function fastDiv(a: number, b: number): number | undefined {
+  const ka = scaled(a);
+  if (ka < 0) return undefined;
+  const ma = scaledM;
+  const kb = scaled(b);
+  if (kb < 0) return undefined;
+  // a/b = (ma·10^kb) / (mb·10^ka): both exact integers, so one rounding
+  const num = ma * POW10[kb]!;
+  const den = scaledM * POW10[ka]!;
+  return Math.abs(num) < LIMIT && Math.abs(den) < LIMIT ? num / den : undefined;
+}
+
 export function decimalAdd(a: number, b: number): number | null {
   if (safe(a, b) && Number.isSafeInteger(a + b)) return a + b;
+  const fast = fastAdd(a, b);
+  if (fast !== undefined) return fast;
   const [x, y, s] = align(toDecimal(a), toDecimal(b));
   return fromDecimal({ c: x + y, s });
 }
@@ -55,6 +115,8 @@ export function decimalSub(a: number, b: number): number | null {
 
 export function decimalMul(a: number, b: number): number | null {
   if (safe(a, b) && Number.isSafeInteger(a * b)) return a * b;
+  const fast = fastMul(a, b);
+  if (fast !== undefined) return fast;
   const x = toDecimal(a);
   const y = toDecimal(b);
   return fromDecimal({ c: x.c * y.c, s: x.s + y.s });
@@ -64,9 +126,13 @@ export function decimalMul(a: number, b: number): number | null {
 export function decimalDiv(a: number, b: number): number | null {
   if (b === 0) return null;
   if (safe(a, b)) return a / b;
+  const fast = fastDiv(a, b);
+  if (fast !== undefined) return fast;
   const [x, y] = align(toDecimal(a), toDecimal(b));
-  // enough digits for ~20 significant ones in the quotient, whatever the magnitudes
-  const digits = Math.max(20, 20 + digitCount(y) - digitCount(x));
+  // ~40 significant digits: a quotient can sit within 1e-32 (relative) of a rounding
+  // boundary between two doubles (e.g. -2 / 4503599627370495.5), and the sticky digit only
+  // rounds right if the digits before it already separate the two
+  const digits = Math.max(40, 40 + digitCount(y) - digitCount(x));
   const scaled = x * 10n ** BigInt(digits);
   const q = scaled / y;
   const sticky = scaled % y === 0n ? 0n : q < 0n || (q === 0n && (x < 0n) !== (y < 0n)) ? -1n : 1n;
