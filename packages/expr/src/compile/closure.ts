@@ -8,7 +8,7 @@ import { isCnCreditCode, isCnMobile, isEmail } from '../values/validators';
 import { addDaysTo, addMonthsTo, diffDaysOf, startOfValue } from '../dates/math';
 import { isDateUnit, isPeriod, isStepCount, lastNextRange, nowText, periodRange, todayText, type DayRange } from '../dates/relative';
 import type { StartUnit } from '../syntax/operators';
-import { contains, inRange, ordered } from '../functions/conditions';
+import { contains, inRange } from '../functions/conditions';
 import * as ops from '../functions/ops';
 
 type Rec = Record<string, unknown>;
@@ -166,7 +166,10 @@ class ClosureCompiler {
         const op = n.op;
         const holds = HOLDS[op]!;
         if (fs.length === 2) return (r, e) => holds(compareValues(f0(r, e), f1!(r, e)));
-        return (r, e) => ordered(op, all(r, e));
+        return (r, e) => {
+          const middle = f1!(r, e);
+          return holds(compareValues(f0(r, e), middle)) && holds(compareValues(middle, f2!(r, e)));
+        };
       }
       case 'between':
         return (r, e) => {
