@@ -57,15 +57,23 @@ export async function nextAutonumber(
   now: Date,
   timezone: string,
 ): Promise<string> {
-  const parts = dateParts(now, timezone);
-  const period = periodOf(pattern, parts);
+  const period = autonumberPeriod(pattern, now, timezone);
   const result = await sql<{ value: string | number }>`
     INSERT INTO autonumber_counters (workspace_id, object_id, field_id, period, value)
     VALUES (${workspaceId}, ${objectId}, ${field.id!}, ${period}, 1)
     ON CONFLICT (workspace_id, object_id, field_id, period)
     DO UPDATE SET value = autonumber_counters.value + 1
     RETURNING value`.execute(trx);
-  const value = Number(result.rows[0]?.value ?? 1);
+  return formatAutonumber(pattern, now, timezone, Number(result.rows[0]?.value ?? 1));
+}
+
+/** The counter's period for a moment: the date parts the pattern shows, in `timezone`. */
+export function autonumberPeriod(pattern: AutonumberPattern, now: Date, timezone: string): string {
+  return periodOf(pattern, dateParts(now, timezone));
+}
+
+export function formatAutonumber(pattern: AutonumberPattern, now: Date, timezone: string, value: number): string {
+  const parts = dateParts(now, timezone);
   return pattern.tokens
     .map((t) => ('text' in t ? t.text : 'date' in t ? parts[t.date] : String(value).padStart(t.counter, '0')))
     .join('');
