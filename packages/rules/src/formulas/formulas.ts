@@ -57,10 +57,8 @@ export function storedForm(field: FieldDef, value: unknown): unknown {
       return field.scale === undefined ? n : Number(n.toFixed(field.scale));
     }
     case 'currency': {
-      const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
-      if (!Number.isFinite(n)) return undefined;
-      const text = n.toFixed(field.scale ?? 2);
-      return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
+      const text = typeof value === 'number' && Number.isFinite(value) && Math.abs(value) < 1e21 ? value.toFixed(20) : typeof value === 'string' ? value.trim() : '';
+      return roundDecimal(text, field.scale ?? 2);
     }
     case 'boolean':
       return typeof value === 'boolean' ? value : undefined;
@@ -76,4 +74,21 @@ export function storedForm(field: FieldDef, value: unknown): unknown {
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
       return undefined;
   }
+}
+
+/**
+ * A decimal text rounded half away from zero to `scale` places, without passing through a
+ * float (money computed exactly stays exact); undefined when it is not a decimal.
+ */
+function roundDecimal(text: string, scale: number): string | undefined {
+  const m = /^(-?)(\d+)(?:\.(\d*))?$/.exec(text);
+  if (!m) return undefined;
+  const [, sign, whole = '0', fraction = ''] = m;
+  const digits = (whole + fraction.padEnd(scale + 1, '0').slice(0, scale + 1)).replace(/^0+(?=\d)/, '');
+  const roundUp = Number(digits.slice(-1)) >= 5;
+  let kept = BigInt(digits.slice(0, -1) || '0');
+  if (roundUp) kept += 1n;
+  const body = kept.toString().padStart(scale + 1, '0');
+  const result = scale > 0 ? `${body.slice(0, -scale)}.${body.slice(-scale)}` : body;
+  return sign && /[1-9]/.test(result) ? `-${result}` : result;
 }
