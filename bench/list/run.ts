@@ -30,6 +30,10 @@ interface ShapeResult {
 
 const SMALL_RECORDS = 1000;
 const ADD_FIELD_REPEATS = 5;
+/** per query shape; slow plans stop at this instead of the round count */
+const SHAPE_BUDGET_MS = 60_000;
+const MIN_ROUNDS = 5;
+const STATS_ROUNDS = 50;
 
 /**
  * Benchmark 1: the first page of a filtered, sorted list on an object of a million
@@ -95,10 +99,13 @@ async function measureShape(bench: BenchDatabase, tenant: Tenant, app: Published
   const baselinePlan = await explain(bench.pool, shape.baselineSql, shape.baselineParams);
   const runs: Record<'ours' | 'baseline' | 'statement', () => Promise<unknown>> = { ours, baseline, statement };
   const names = ['ours', 'baseline', 'statement'] as const;
-  for (let i = 0; i < options.warmup; i++) for (const name of names) await runs[name]();
+  const warmupDeadline = Date.now() + SHAPE_BUDGET_MS / 4;
+  for (let i = 0; i < options.warmup && Date.now() < warmupDeadline; i++) for (const name of names) await runs[name]();
   const samples: Record<(typeof names)[number], number[]> = { ours: [], baseline: [], statement: [] };
   // Rotate which goes first, so none always runs right after another warmed the same pages.
-  for (let i = 0; i < options.iterations; i++) {
+  // A slow plan (seconds per query) stops at the time budget instead of the round count.
+  const deadline = Date.now() + SHAPE_BUDGET_MS;
+  for (let i = 0; i < options.iterations && (i < MIN_ROUNDS || Date.now() < deadline); i++) {
     for (let k = 0; k < names.length; k++) {
       const name = names[(i + k) % names.length]!;
       samples[name].push((await timed(runs[name])).ms);
@@ -166,9 +173,10 @@ async function statisticsExperiment(bench: BenchDatabase, tenant: Tenant, app: P
   const results: StatsResult[] = [];
   for (const shape of SHAPES) {
     const ours = () => repository.list(tenant.workspaceId, 'deal', shape.query, { now: new Date(), userId: tenant.userId });
-    for (let i = 0; i < options.warmup; i++) await ours();
+    const deadline = Date.now() + SHAPE_BUDGET_MS / 2;
+    for (let i = 0; i < options.warmup && Date.now() < deadline; i++) await ours();
     const samples: number[] = [];
-    for (let i = 0; i < Math.max(20, Math.floor(options.iterations / 4)); i++) samples.push((await timed(ours)).ms);
+    for (let i = 0; i < STATS_ROUNDS && (i < MIN_ROUNDS || Date.now() < deadline); i++) samples.push((await timed(ours)).ms);
     const captured = await captureStatement(bench, tenant, app, shape);
     const plan = await explain(bench.pool, captured.sql, [...captured.parameters]);
     console.log(`list: with expression statistics: ${shape.name}: ours p50 ${ms(median(samples))} ms`);
@@ -218,7 +226,7 @@ function render(options: ListOptions, seeding: Seeding, results: ShapeResult[], 
     const o50 = median(r.ours);
     const b50 = median(r.baseline);
     const s50 = median(r.statement);
-    return [r.shape.name, ms(o50), ms(percentile(r.ours, 95)), ms(b50), ms(percentile(r.baseline, 95)), `**${ratio(o50, b50)}**`, ms(s50), ratio(s50, b50)];
+    return [r.shape.name, String(r.ours.length), ms(o50), ms(percentile(r.ours, 95)), ms(b50), ms(percentile(r.baseline, 95)), `**${ratio(o50, b50)}**`, ms(s50), ratio(s50, b50)];
   });
   const plans = results
     .map((r) => `#### ${r.shape.name}\n\nOurs:\n\n\`\`\`\n${r.plan}\n\`\`\`\n\nBaseline:\n\n\`\`\`\n${r.baselinePlan}\n\`\`\``)
@@ -239,10 +247,11 @@ per-field partial expression indexes), mapping rows back to API records keyed by
 *Baseline* is hand-written SQL through the pg driver over \`deal_typed\`, a table with one
 typed column per field holding the same rows, with the equivalent btree index per indexed
 field (\`(column, id)\`). Both run on one connection each, alternately, ${options.warmup}
-warm-up rounds then ${options.iterations} measured rounds; each result set is checked to
+warm-up rounds then ${options.iterations} measured rounds (or as many as fit in
+${SHAPE_BUDGET_MS / 1000} s, at least ${MIN_ROUNDS}, for a slow plan); each result set is checked to
 be the same rows in the same order before timing. Target: p50 ratio <= 1.3.
 
-${table(['query', 'ours p50 (ms)', 'ours p95 (ms)', 'baseline p50 (ms)', 'baseline p95 (ms)', 'p50 ratio', 'our statement alone p50 (ms)', 'statement / baseline'], rows)}
+${table(['query', 'rounds', 'ours p50 (ms)', 'ours p95 (ms)', 'baseline p50 (ms)', 'baseline p95 (ms)', 'p50 ratio', 'our statement alone p50 (ms)', 'statement / baseline'], rows)}
 
 The last two columns split the ratio: *our statement alone* is the exact SQL the repository
 sent, run through the pg driver with no compile and no mapping, so its ratio is what the
@@ -258,7 +267,7 @@ indexes (selfuncs.c skips partial indexes when it looks for expression statistic
 every filter on a field is estimated with a default selectivity (0.5% for equality,
 1/3 for a range), whatever the data. The experiment adds
 \`CREATE STATISTICS ... ON (<field expression>) FROM records\` for each indexed field on
-this database only, runs ANALYZE and measures ours again (${Math.max(20, Math.floor(options.iterations / 4))} rounds):
+this database only, runs ANALYZE and measures ours again (up to ${STATS_ROUNDS} rounds):
 
 ${table(
   ['query', 'ours p50 before (ms)', 'ours p50 with statistics (ms)', 'baseline p50 (ms)', 'ratio with statistics'],
