@@ -101,7 +101,9 @@ export class RuleEngine implements RecordWriteHooks {
   }
 
   private async duplicates(ctx: WriteContext, change: RecordChange): Promise<WriteWarning[]> {
-    const matches = await findDuplicates(ctx.trx, ctx.actor.workspaceId, ctx.object, change.after, change.action === 'create' ? null : change.id);
+    const object = rulesAffectedBy(ctx.object, change);
+    if (!object) return [];
+    const matches = await findDuplicates(ctx.trx, ctx.actor.workspaceId, object, change.after, change.action === 'create' ? null : change.id);
     const fieldsOf = (rule: string) => ctx.object.duplicateRules?.find((r) => r.key === rule)?.match.map((m) => m.field) ?? [];
     const blocking = matches.filter((m) => m.action === 'block');
     if (blocking.length > 0) {
@@ -158,4 +160,20 @@ export function ruleEngineFor(app: PublishedApp): RuleEngine {
   let engine = engines.get(app);
   if (!engine) engines.set(app, (engine = new RuleEngine(app)));
   return engine;
+}
+
+/**
+ * On update, only the duplicate rules over a field that changed: two records that already
+ * match a blocking rule must stay editable in their other fields (merging them is the way
+ * out), and unchanged rules can't have become matches. Null when no rule is affected.
+ */
+function rulesAffectedBy(object: ObjectDef, change: RecordChange): ObjectDef | null {
+  if (change.action !== 'update' || !change.before) return object;
+  const before = change.before;
+  const changed = (key: string) => {
+    const id = object.fields.find((f) => f.key === key && !f.deleted)?.id;
+    return id !== undefined && JSON.stringify(before[id] ?? null) !== JSON.stringify(change.after[id] ?? null);
+  };
+  const rules = (object.duplicateRules ?? []).filter((r) => r.match.some((m) => changed(m.field)));
+  return rules.length === 0 ? null : { ...object, duplicateRules: rules };
 }
