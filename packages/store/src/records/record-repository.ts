@@ -112,7 +112,7 @@ export class RecordRepository {
   async create(actor: Actor, objectKey: string, input: unknown): Promise<ApiRecord> {
     const object = this.object(objectKey);
     const values = this.validateCreate(object, input, actor);
-    return this.db.transaction().execute((trx) => this.insert(this.session(trx), actor, object, values, 0));
+    return this.inTransaction((trx) => this.insert(this.session(trx), actor, object, values, 0));
   }
 
   async get(workspaceId: string, objectKey: string, id: string): Promise<ApiRecord> {
@@ -125,13 +125,13 @@ export class RecordRepository {
   async update(actor: Actor, objectKey: string, id: string, patch: unknown, expectedVersion: number): Promise<ApiRecord> {
     const object = this.object(objectKey);
     const changes = validateRecordInput(object, patch, 'update');
-    return this.db.transaction().execute((trx) => this.modify(this.session(trx), actor, object, id, changes, { expectedVersion, depth: 0 }));
+    return this.inTransaction((trx) => this.modify(this.session(trx), actor, object, id, changes, { expectedVersion, depth: 0 }));
   }
 
   /** Soft delete: the record leaves every list and read, and `restore` brings it back whole. */
   async delete(actor: Actor, objectKey: string, id: string): Promise<void> {
     const object = this.object(objectKey);
-    await this.db.transaction().execute(async (trx) => {
+    await this.inTransaction(async (trx) => {
       const s = this.session(trx);
       const current = await this.findRow(trx, actor.workspaceId, object, id, true);
       const change = changeOf('delete', current, current.data, {});
@@ -152,7 +152,7 @@ export class RecordRepository {
 
   async restore(actor: Actor, objectKey: string, id: string): Promise<ApiRecord> {
     const object = this.object(objectKey);
-    return this.db.transaction().execute(async (trx) => {
+    return this.inTransaction(async (trx) => {
       const s = this.session(trx);
       const current = await trx
         .selectFrom('records')
@@ -172,7 +172,7 @@ export class RecordRepository {
       const warnings = hooks && ctx ? await hooks.beforeWrite(ctx, change) : [];
       // A restored record must not break a unique field another record took meanwhile.
       await this.checkUnique(trx, actor.workspaceId, object, current.data, id);
-      const row = await this.guardUnique(actor.workspaceId, object, current.data, () =>
+      const row = await this.guardUnique(trx, actor.workspaceId, object, current.data, () =>
         trx
           .updateTable('records')
           .set({ deleted_at: null, version: current.version + 1, updated_at: new Date(), updated_by: actor.userId })
@@ -207,7 +207,7 @@ export class RecordRepository {
     const data = change.after;
     await this.checkReferences(trx, actor.workspaceId, object, data);
     await this.checkUnique(trx, actor.workspaceId, object, data, null);
-    const row = await this.guardUnique(actor.workspaceId, object, data, () =>
+    const row = await this.guardUnique(trx, actor.workspaceId, object, data, () =>
       trx
         .insertInto('records')
         .values({
@@ -255,7 +255,7 @@ export class RecordRepository {
     if (options.onlyIfChanged && Object.keys(changed).length === 0) return this.toApi(object, current);
     await this.checkReferences(trx, actor.workspaceId, object, changed);
     await this.checkUnique(trx, actor.workspaceId, object, changed, id);
-    const row = await this.guardUnique(actor.workspaceId, object, changed, () =>
+    const row = await this.guardUnique(trx, actor.workspaceId, object, changed, () =>
       trx
         .updateTable('records')
         .set({
@@ -360,6 +360,27 @@ export class RecordRepository {
     return result.rows[0]?.n ?? 0;
   }
 
+  /**
+   * One write, one transaction. Rule writes lock parents and children, so two writes can
+   * deadlock on PostgreSQL; the loser's transaction was rolled back whole, so running it
+   * again is safe, and the caller sees a success or a clear 409 instead of a 500.
+   */
+  private async inTransaction<T>(work: (trx: Transaction<SystemDatabase>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute(work);
+      } catch (e) {
+        const state = sqlState(e);
+        if (state !== '40P01' && state !== '40001') throw e;
+        if (attempt >= TRANSACTION_ATTEMPTS) {
+          throw new ProblemError('conflict', 'The write collided with concurrent writes to the same records; retry it', [
+            { field: 'id', code: 'concurrent_write', message: 'deadlock with a concurrent write' },
+          ]);
+        }
+      }
+    }
+  }
+
   /** The published object for a key; soft-deleted objects are gone from the API. */
   object(objectKey: string): ObjectDef {
     const object = findObject(this.app.document, objectKey);
@@ -443,15 +464,31 @@ export class RecordRepository {
     return result.rows[0]?.id ?? null;
   }
 
-  /** A concurrent writer can win the race after our check; the unique index then decides. */
-  private async guardUnique<T>(workspaceId: string, object: ObjectDef, values: Record<string, unknown>, write: () => Promise<T>): Promise<T> {
+  /**
+   * A concurrent writer can win the race after our check; the unique index then decides.
+   * The write runs under a savepoint (only for objects with unique fields) so the holder
+   * can be looked up in the same transaction: on PGlite, the single session is held by
+   * this transaction and a lookup from outside it would wait forever.
+   */
+  private async guardUnique<T>(
+    trx: Transaction<SystemDatabase>,
+    workspaceId: string,
+    object: ObjectDef,
+    values: Record<string, unknown>,
+    write: () => Promise<T>,
+  ): Promise<T> {
+    if (!liveFields(object).some((f) => f.unique)) return write();
+    await sql`SAVEPOINT unique_guard`.execute(trx);
     try {
-      return await write();
+      const result = await write();
+      await sql`RELEASE SAVEPOINT unique_guard`.execute(trx);
+      return result;
     } catch (e) {
+      await sql`ROLLBACK TO SAVEPOINT unique_guard`.execute(trx);
       if (sqlState(e) !== '23505') throw e;
       const field = liveFields(object).find((f) => f.unique && values[f.id!] !== undefined && values[f.id!] !== null);
       if (!field) throw e;
-      const existing = await this.holderOf(this.db, workspaceId, object, field, values[field.id!], null);
+      const existing = await this.holderOf(trx, workspaceId, object, field, values[field.id!], null);
       throw duplicate(field, existing);
     }
   }
@@ -494,6 +531,8 @@ export class RecordRepository {
     };
   }
 }
+
+const TRANSACTION_ATTEMPTS = 3;
 
 const RETURNED = ['id', 'version', 'data', 'owner_id', 'created_at', 'created_by', 'updated_at', 'updated_by'] as const;
 
