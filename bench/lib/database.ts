@@ -75,5 +75,5 @@ export async function serverFacts(pool: pg.Pool): Promise<string> {
   const rows = await pool.query<{ name: string; setting: string; unit: string | null }>(
     `SELECT name, setting, unit FROM pg_settings WHERE name IN ('server_version', 'shared_buffers', 'work_mem', 'random_page_cost', 'max_parallel_workers_per_gather') ORDER BY name`,
   );
-  return rows.rows.map((r) => `${r.name}=${r.setting}${r.unit ?? ''}`).join(', ');
+  return rows.rows.map((r) => `${r.name}=${r.setting}${r.unit ? (/^[0-9]/.test(r.unit) ? ` x ${r.unit}` : r.unit) : ''}`).join(', ');
 }

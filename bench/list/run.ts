@@ -267,7 +267,8 @@ indexes (selfuncs.c skips partial indexes when it looks for expression statistic
 every filter on a field is estimated with a default selectivity (0.5% for equality,
 1/3 for a range), whatever the data. The experiment adds
 \`CREATE STATISTICS ... ON (<field expression>) FROM records\` for each indexed field on
-this database only, runs ANALYZE and measures ours again (up to ${STATS_ROUNDS} rounds):
+this database only, runs ANALYZE and measures ours again (up to ${STATS_ROUNDS} rounds, not
+interleaved with the baseline, whose figure is the one from the table above):
 
 ${table(
   ['query', 'ours p50 before (ms)', 'ours p50 with statistics (ms)', 'baseline p50 (ms)', 'ratio with statistics'],
