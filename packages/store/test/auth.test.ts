@@ -104,4 +104,23 @@ describe('auth repositories', () => {
     await tokens.verify(t.token);
     expect((await tokens.list(ws.id, user.id))[0]?.lastUsedAt).toEqual(expect.any(String));
   });
+
+  it('trusts a verified token briefly: a revocation here is immediate, one from another process lands within the TTL', async () => {
+    const ws = await workspaces.create('cache');
+    const user = await users.create(ws.id, { email: 'cache@example.com', passwordHash: 'h' });
+    const here = new TokenRepository(database.db, { verifiedTtlMs: 60_000 });
+    const elsewhere = new TokenRepository(database.db);
+    const uncached = new TokenRepository(database.db, { verifiedTtlMs: 0 });
+
+    const a = await here.issue(ws.id, user.id, { kind: 'api' });
+    expect(await here.verify(a.token)).toMatchObject({ userId: user.id });
+    await elsewhere.revoke(ws.id, user.id, a.id);
+    expect(await uncached.verify(a.token)).toBeNull();
+    expect(await here.verify(a.token)).toMatchObject({ userId: user.id }); // another process's revocation: not yet seen
+
+    const b = await here.issue(ws.id, user.id, { kind: 'api' });
+    expect(await here.verify(b.token)).not.toBeNull();
+    await here.revoke(ws.id, user.id, b.id);
+    expect(await here.verify(b.token)).toBeNull(); // this process's revocation: at once
+  });
 });

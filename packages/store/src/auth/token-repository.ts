@@ -41,8 +41,30 @@ const TOKEN = /^tsk_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
 /** last_used_at is bookkeeping; writing it on every request would double the writes. */
 const LAST_USED_GRANULARITY_MS = 5 * 60 * 1000;
 
+export interface TokenRepositoryOptions {
+  /**
+   * How long a verified token is trusted without asking the database again (ms; 0 turns
+   * the cache off). Every API request verifies its token, so this saves a round trip on
+   * the hot path. A revocation in this process takes effect at once; one made by another
+   * process, or disabling a user, within this time.
+   */
+  verifiedTtlMs?: number;
+}
+
+const DEFAULT_VERIFIED_TTL_MS = 5_000;
+const MAX_CACHED_TOKENS = 10_000;
+
 export class TokenRepository {
-  constructor(private readonly db: Kysely<SystemDatabase>) {}
+  private readonly verifiedTtlMs: number;
+  /** token hash -> identity and the time (ms) until which it is trusted */
+  private readonly verified = new Map<string, { identity: TokenIdentity; until: number }>();
+
+  constructor(
+    private readonly db: Kysely<SystemDatabase>,
+    options: TokenRepositoryOptions = {},
+  ) {
+    this.verifiedTtlMs = options.verifiedTtlMs ?? DEFAULT_VERIFIED_TTL_MS;
+  }
 
   async issue(workspaceId: string, userId: string, options: { kind: TokenKind; name?: string; expiresAt?: Date | null }): Promise<IssuedToken> {
     const token = `tsk_${workspaceId.replace(/-/g, '').toLowerCase()}_${randomBytes(32).toString('base64url')}`;
@@ -66,13 +88,28 @@ export class TokenRepository {
   async verify(token: string): Promise<TokenIdentity | null> {
     const match = typeof token === 'string' ? TOKEN.exec(token) : null;
     if (!match) return null;
-    const workspaceId = dashed(match[1]!);
+    const hash = hashToken(token);
+    const cached = this.verified.get(hash);
+    if (cached && cached.until > Date.now()) return cached.identity;
+    const identity = await this.lookUp(dashed(match[1]!), hash);
+    if (identity && this.verifiedTtlMs > 0) this.remember(hash, identity.identity, identity.expiresAt);
+    else this.verified.delete(hash);
+    return identity?.identity ?? null;
+  }
+
+  private remember(hash: string, identity: TokenIdentity, expiresAt: number | null): void {
+    if (this.verified.size >= MAX_CACHED_TOKENS) this.verified.clear();
+    const until = Math.min(Date.now() + this.verifiedTtlMs, expiresAt ?? Infinity);
+    this.verified.set(hash, { identity, until });
+  }
+
+  private async lookUp(workspaceId: string, hash: string): Promise<{ identity: TokenIdentity; expiresAt: number | null } | null> {
     const row = await this.db
       .selectFrom('auth_tokens as t')
       .innerJoin('users as u', (join) => join.onRef('u.workspace_id', '=', 't.workspace_id').onRef('u.id', '=', 't.user_id'))
       .select(['t.id', 't.user_id', 't.kind', 't.expires_at', 't.last_used_at'])
       .where('t.workspace_id', '=', workspaceId)
-      .where('t.token_hash', '=', hashToken(token))
+      .where('t.token_hash', '=', hash)
       .where('t.revoked_at', 'is', null)
       .where('u.disabled_at', 'is', null)
       .executeTakeFirst();
@@ -87,7 +124,10 @@ export class TokenRepository {
         .where('id', '=', row.id)
         .execute();
     }
-    return { workspaceId, userId: row.user_id, tokenId: row.id, kind: row.kind };
+    return {
+      identity: { workspaceId, userId: row.user_id, tokenId: row.id, kind: row.kind },
+      expiresAt: row.expires_at == null ? null : new Date(row.expires_at).getTime(),
+    };
   }
 
   /** A user's live tokens of one kind, newest first; secrets are never listed. */
@@ -125,6 +165,9 @@ export class TokenRepository {
           .where('revoked_at', 'is', null)
           .executeTakeFirst()
       : { numUpdatedRows: 0n };
+    // Revocations are rare; forgetting every cached verification (after the write, so a
+    // verify racing it cannot cache the token again) keeps this one exact.
+    this.verified.clear();
     if (Number(result.numUpdatedRows) === 0) throw new ProblemError('not_found', `Token ${id} not found`);
   }
 }
