@@ -273,3 +273,27 @@ describe('schema changes on a populated object', () => {
     }
   });
 });
+
+describe('the running version of an app', () => {
+  it('changes at once in the publishing process and within the pointer TTL elsewhere', async () => {
+    const database = await openTestDatabase();
+    try {
+      const actor = await newWorkspace(database);
+      const here = new MetadataRepository(database.db);
+      const elsewhere = new MetadataRepository(database.db, { pointerTtlMs: 60_000 });
+      const uncached = new MetadataRepository(database.db, { pointerTtlMs: 0 });
+      await here.createApp(actor, { key: 'crm', draft: dealApp() });
+      await here.publish(actor, 'crm');
+      expect((await elsewhere.getPublished(actor.workspaceId, 'crm')).version).toBe(1);
+      expect((await here.getPublished(actor.workspaceId, 'crm')).version).toBe(1);
+      await here.publish(actor, 'crm');
+      expect((await here.getPublished(actor.workspaceId, 'crm')).version).toBe(2);
+      expect((await uncached.getPublished(actor.workspaceId, 'crm')).version).toBe(2);
+      expect((await elsewhere.getPublished(actor.workspaceId, 'crm')).version).toBe(1); // trusted until its TTL runs out
+      await here.rollback(actor, 'crm', 1);
+      expect((await here.getPublished(actor.workspaceId, 'crm')).version).toBe(1);
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -44,8 +44,21 @@ const EMPTY_DRAFT: AppDocument = { objects: [] };
  */
 export class MetadataRepository {
   private readonly published = new Map<string, PublishedApp>();
+  /** `workspace/appKey` -> the running version and until when (ms) it is trusted */
+  private readonly running = new Map<string, { app: PublishedApp; until: number }>();
+  private readonly pointerTtlMs: number;
 
-  constructor(private readonly db: Kysely<SystemDatabase>) {}
+  /**
+   * `pointerTtlMs`: how long the running version of an app is trusted without reading
+   * the app row again (0: always read). Every record request needs it; a publish or
+   * rollback here takes effect at once, one by another process within this time.
+   */
+  constructor(
+    private readonly db: Kysely<SystemDatabase>,
+    options: { pointerTtlMs?: number } = {},
+  ) {
+    this.pointerTtlMs = options.pointerTtlMs ?? 1_000;
+  }
 
   async listApps(workspaceId: string): Promise<AppSummary[]> {
     const rows = await this.db.selectFrom('apps').selectAll().where('workspace_id', '=', workspaceId).orderBy('key').execute();
@@ -109,7 +122,7 @@ export class MetadataRepository {
    * it implies (the app row is locked, so two publishers queue instead of racing).
    */
   async publish(actor: Actor, appKey: string, note = ''): Promise<VersionSummary> {
-    return this.db.transaction().execute(async (trx) => {
+    const result = await this.db.transaction().execute(async (trx) => {
       const app = await this.appRow(trx, actor.workspaceId, appKey, true);
       const previous = app.current_version == null ? null : await this.versionDocument(trx, actor.workspaceId, app.id, app.current_version);
       const draft = app.draft as AppDocument;
@@ -138,9 +151,22 @@ export class MetadataRepository {
       await syncFieldIndexes(trx, actor.workspaceId, document);
       return { version, publishedAt: new Date().toISOString(), publishedBy: actor.userId, note, current: true, plan };
     });
+    // after commit: this process serves the new version from the next request on
+    this.running.delete(`${actor.workspaceId}/${appKey}`);
+    return result;
   }
 
   async getPublished(workspaceId: string, appKey: string, version?: number): Promise<PublishedApp> {
+    if (version !== undefined) return this.loadPublished(workspaceId, appKey, version);
+    const pointerKey = `${workspaceId}/${appKey}`;
+    const running = this.running.get(pointerKey);
+    if (running && running.until > Date.now()) return running.app;
+    const app = await this.loadPublished(workspaceId, appKey);
+    if (this.pointerTtlMs > 0) this.running.set(pointerKey, { app, until: Date.now() + this.pointerTtlMs });
+    return app;
+  }
+
+  private async loadPublished(workspaceId: string, appKey: string, version?: number): Promise<PublishedApp> {
     const app = await this.appRow(this.db, workspaceId, appKey);
     const wanted = version ?? app.current_version;
     if (wanted == null) throw new ProblemError('not_found', `App "${appKey}" has no published version yet`);
@@ -180,7 +206,7 @@ export class MetadataRepository {
     if (!Number.isInteger(version) || version < 1) {
       throw new ProblemError('bad_request', 'Invalid version', [{ field: 'version', code: 'type', message: 'version must be a positive integer' }]);
     }
-    return this.db.transaction().execute(async (trx) => {
+    const result = await this.db.transaction().execute(async (trx) => {
       const app = await this.appRow(trx, actor.workspaceId, appKey, true);
       const row = await trx
         .selectFrom('app_versions')
@@ -210,6 +236,9 @@ export class MetadataRepository {
         plan: row.change_plan as ChangePlan,
       };
     });
+    // after commit: this process serves the new version from the next request on
+    this.running.delete(`${actor.workspaceId}/${appKey}`);
+    return result;
   }
 
   private async appRow(db: Kysely<SystemDatabase> | Transaction<SystemDatabase>, workspaceId: string, appKey: string, lock = false) {
