@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { validateRecordInput } from '@tessera/metadata';
-import { RecordRepository, mergeRecords, type ApiRecord, type Database, type MergeChoices, type MetadataRepository } from '@tessera/store';
-import { findDuplicates } from '@tessera/rules';
+import { RecordRepository, type ApiRecord, type Database, type MergeChoices, type MetadataRepository } from '@tessera/store';
+import { findDuplicates, localeOf, ruleEngineFor } from '@tessera/rules';
 import { actorOf, identity } from '../auth/context';
 import { objectParams, recordParams } from '../apps/params';
 import { etag } from './if-match';
@@ -69,8 +69,10 @@ export function registerDuplicateRoutes(app: FastifyInstance, database: Database
     { schema: { params: recordParams, body: mergeBody } },
     async (request, reply) => {
       const app = await published(request);
+      // with the rule engine, as every record write: the survivor's rollups and the re-pointed records' formulas follow the merge
+      const records = new RecordRepository(database.db, app, { hooks: ruleEngineFor(app), locale: localeOf(request.headers['accept-language']) });
       const { mergeId, choices = {} } = request.body;
-      const survivor = await mergeRecords(database.db, app, actorOf(request), request.params.object, request.params.id, mergeId, choices as MergeChoices);
+      const survivor = await records.merge(actorOf(request), request.params.object, request.params.id, mergeId, choices as MergeChoices);
       return reply.header('ETag', etag(survivor.version)).send(survivor);
     },
   );

@@ -29,6 +29,7 @@ import {
   type WriteWarning,
 } from './write-hooks';
 import { afterCursorSql, decodeCursor, encodeCursor, orderBySql, parseSort } from './sort';
+import { checkChoices, checkIds, liveReferrers, lockPair, mergedValues, relationsTo, repointDeleted, type MergeChoices } from './merge-steps';
 
 export interface ApiRecord {
   id: string;
@@ -131,23 +132,74 @@ export class RecordRepository {
   /** Soft delete: the record leaves every list and read, and `restore` brings it back whole. */
   async delete(actor: Actor, objectKey: string, id: string): Promise<void> {
     const object = this.object(objectKey);
-    await this.inTransaction(async (trx) => {
+    await this.inTransaction((trx) => this.remove(this.session(trx), actor, object, id, {}));
+  }
+
+  /**
+   * Merges `mergedId` into `survivorId` in one transaction, every write through the same
+   * pipeline as ordinary writes, so the hooks recompute what the merge changes: the
+   * merged record is soft-deleted (as `delete`; first, so a unique value can move to the
+   * survivor), the survivor takes the chosen values (as an update of the caller's; the
+   * pair is locked, so no version check), then each live record naming the merged one is
+   * re-pointed as a system write one level deep: rollups of the survivor count it, its
+   * formulas read the survivor. Deleted records are re-pointed in place (see
+   * `repointDeleted`). Each new history row carries a `$merge` note.
+   */
+  async merge(actor: Actor, objectKey: string, survivorId: string, mergedId: string, choices: MergeChoices): Promise<ApiRecord> {
+    const object = this.object(objectKey);
+    const picks = checkChoices(object, choices);
+    checkIds(object, survivorId, mergedId);
+    // relation values hold ids as PostgreSQL prints them
+    survivorId = survivorId.toLowerCase();
+    mergedId = mergedId.toLowerCase();
+    return this.inTransaction(async (trx) => {
       const s = this.session(trx);
-      const current = await this.findRow(trx, actor.workspaceId, object, id, true);
-      const change = changeOf('delete', current, current.data, {});
-      const hooks = this.hooksFor(object);
-      const ctx = hooks ? this.context(s, actor, object, 0) : null;
-      if (hooks && ctx) await hooks.beforeWrite(ctx, change);
-      const row = await trx
-        .updateTable('records')
-        .set({ deleted_at: new Date(), version: current.version + 1, updated_at: new Date(), updated_by: actor.userId })
-        .where('workspace_id', '=', actor.workspaceId)
-        .where('id', '=', id)
-        .returning(RETURNED)
-        .executeTakeFirstOrThrow();
-      await this.history(trx, actor, object, id, row.version, 'delete', {});
-      if (hooks && ctx) await hooks.afterWrite(ctx, { ...change, system: systemOf(row) });
+      const { survivor, merged } = await lockPair(trx, actor.workspaceId, object, survivorId, mergedId);
+      await this.remove(s, actor, object, mergedId, { $merge: { merged_into: survivorId } });
+      const next = mergedValues(object, objectKey, survivor.data, merged.data, picks, mergedId, survivorId);
+      const written = await this.modify(s, actor, object, survivorId, changedValues(survivor.data, next), {
+        expectedVersion: null,
+        depth: 0,
+        note: { $merge: { absorbed: mergedId } },
+      });
+      await this.repointReferrers(s, actor, objectKey, mergedId, survivorId);
+      // the re-pointed records' rollup writes moved the survivor on: answer with what is stored
+      const final = this.toApi(object, await this.findRow(trx, actor.workspaceId, object, survivorId, false));
+      if (written._warnings) final._warnings = written._warnings;
+      return final;
     });
+  }
+
+  private async repointReferrers(s: WriteSession, actor: Actor, objectKey: string, mergedId: string, survivorId: string): Promise<void> {
+    const system: Actor = { ...actor, source: 'system' };
+    const note = { $merge: { merged: mergedId, into: survivorId } };
+    for (const { source, field } of relationsTo(this.app, objectKey)) {
+      for (const id of await liveReferrers(s.trx, actor.workspaceId, source, field, mergedId, survivorId)) {
+        await this.modify(s, system, source, id, { [field.id!]: survivorId }, { expectedVersion: null, depth: 1, note });
+      }
+      for (const row of await repointDeleted(s.trx, actor.workspaceId, actor.userId, source, field, mergedId, survivorId)) {
+        await this.history(s.trx, system, source, row.id, row.version, 'update', { [field.id!]: { before: mergedId, after: survivorId }, ...note });
+      }
+    }
+  }
+
+  /** The delete path of every writer; `note` joins the history row. */
+  private async remove(s: WriteSession, actor: Actor, object: ObjectDef, id: string, note: Record<string, unknown>): Promise<void> {
+    const { trx } = s;
+    const current = await this.findRow(trx, actor.workspaceId, object, id, true);
+    const change = changeOf('delete', current, current.data, {});
+    const hooks = this.hooksFor(object);
+    const ctx = hooks ? this.context(s, actor, object, 0) : null;
+    if (hooks && ctx) await hooks.beforeWrite(ctx, change);
+    const row = await trx
+      .updateTable('records')
+      .set({ deleted_at: new Date(), version: current.version + 1, updated_at: new Date(), updated_by: actor.userId })
+      .where('workspace_id', '=', actor.workspaceId)
+      .where('id', '=', id)
+      .returning(RETURNED)
+      .executeTakeFirstOrThrow();
+    await this.history(trx, actor, object, id, row.version, 'delete', note);
+    if (hooks && ctx) await hooks.afterWrite(ctx, { ...change, system: systemOf(row) });
   }
 
   async restore(actor: Actor, objectKey: string, id: string): Promise<ApiRecord> {
@@ -239,7 +291,7 @@ export class RecordRepository {
     object: ObjectDef,
     id: string,
     changes: Record<string, unknown>,
-    options: { expectedVersion: number | null; depth: number; onlyIfChanged?: boolean },
+    options: { expectedVersion: number | null; depth: number; onlyIfChanged?: boolean; note?: Record<string, unknown> },
   ): Promise<ApiRecord> {
     if (options.depth > MAX_WRITE_DEPTH) throw writeTooDeep(object, options.depth);
     const { trx } = s;
@@ -271,7 +323,7 @@ export class RecordRepository {
         .returning(RETURNED)
         .executeTakeFirstOrThrow(),
     );
-    await this.history(trx, actor, object, id, row.version, 'update', diff(current.data, next));
+    await this.history(trx, actor, object, id, row.version, 'update', { ...diff(current.data, next), ...options.note });
     if (hooks && ctx) warnings.push(...(await hooks.afterWrite(ctx, { ...change, system: systemOf(row) })));
     return this.finish(s, actor, object, row, warnings);
   }
@@ -500,7 +552,8 @@ export class RecordRepository {
     recordId: string,
     version: number,
     action: 'create' | 'update' | 'delete' | 'restore',
-    changes: Record<string, { before?: unknown; after?: unknown }>,
+    /** field id -> before/after, plus notes under keys no field id can take (`$merge`) */
+    changes: Record<string, unknown>,
   ): Promise<void> {
     await trx
       .insertInto('record_history')
