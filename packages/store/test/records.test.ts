@@ -238,6 +238,11 @@ describe('schema changes on a populated object', () => {
       const indexes = await sql<{ indexdef: string }>`SELECT indexdef FROM pg_indexes WHERE tablename = 'records'`.execute(database.db);
       const regionId = (await meta.getPublished(actor.workspaceId, 'crm')).document.objects[1]!.fields.find((f) => f.key === 'region')!.id!;
       expect(indexes.rows.some((r) => r.indexdef.includes(regionId))).toBe(true);
+      // the planner gets the value distribution of indexed fields (partial-index expressions get none)
+      const stats = await sql<{ expr: string }>`SELECT pg_get_statisticsobjdef_expressions(oid)::text AS expr FROM pg_statistic_ext`.execute(database.db);
+      expect(stats.rows.some((r) => r.expr.includes(regionId))).toBe(true);
+      const amountId = (await meta.getPublished(actor.workspaceId, 'crm', 1)).document.objects[1]!.fields.find((f) => f.key === 'amount')!.id!;
+      expect(stats.rows.some((r) => r.expr.includes(amountId))).toBe(false); // removed field: index and statistics dropped
 
       await meta.rollback(actor, 'crm', 1);
       const back = new RecordRepository(database.db, await meta.getPublished(actor.workspaceId, 'crm'));

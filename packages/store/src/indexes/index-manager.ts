@@ -11,6 +11,13 @@ interface WantedIndex {
   fieldId: string;
   kind: 'index' | 'unique';
   ddl: string;
+  /**
+   * Expression statistics for an indexed field. PostgreSQL does not use the statistics it
+   * gathers for the expressions of *partial* indexes, so without these every filter on a
+   * field is estimated with a default selectivity: a rare value sorted by another field
+   * then walks the whole sort index (measured: 2.8 s instead of 0.4 ms on 1M records).
+   */
+  statistics: string | null;
   fieldKey: string;
   objectKey: string;
 }
@@ -18,8 +25,8 @@ interface WantedIndex {
 /**
  * Keeps one partial expression index per indexed or unique field of a published
  * document, over the shared `records` table. The index expression is exactly the one
- * the SQL compiler reads the field with, so filters and sorts on it can use it; the
- * partial predicate on object_id gives the planner per-object statistics.
+ * the SQL compiler reads the field with, so filters and sorts on it can use it; an
+ * expression statistics object per indexed field gives the planner its value distribution.
  *
  * DDL cannot take bind parameters, so the object and field ids are checked against
  * ID_PATTERN before they are written into the statement.
@@ -40,16 +47,24 @@ export async function syncFieldIndexes(db: Kysely<SystemDatabase>, workspaceId: 
   for (const name of existingNames) {
     if (wantedNames.has(name)) continue;
     await sql.raw(`DROP INDEX IF EXISTS ${checkedName(name)}`).execute(db);
+    await sql.raw(`DROP STATISTICS IF EXISTS ${statisticsName(name)}`).execute(db);
     await db.deleteFrom('field_indexes').where('workspace_id', '=', workspaceId).where('name', '=', name).execute();
   }
+  let analyze = false;
   for (const index of wanted) {
     if (existingNames.has(index.name)) continue;
     await createIndex(db, index);
+    if (index.statistics) {
+      await sql.raw(index.statistics).execute(db);
+      analyze = true;
+    }
     await db
       .insertInto('field_indexes')
       .values({ workspace_id: workspaceId, name: index.name, object_id: index.objectId, field_id: index.fieldId, kind: index.kind })
       .execute();
   }
+  // New statistics are empty until ANALYZE fills them; the planner should not wait for autovacuum.
+  if (analyze) await sql`ANALYZE records`.execute(db);
 }
 
 async function createIndex(db: Kysely<SystemDatabase>, index: WantedIndex): Promise<void> {
@@ -87,7 +102,8 @@ function indexFor(workspaceId: string, object: ObjectDef, field: FieldDef, kind:
   // (workspace_id, value, id): equality/range on the value and keyset order by (value, id)
   const columns = kind === 'unique' ? `workspace_id, ${expression}` : `workspace_id, ${expression}, id`;
   const ddl = `CREATE ${kind === 'unique' ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${name} ON records (${columns}) WHERE object_id = '${objectId}' AND deleted_at IS NULL`;
-  return { name, objectId, fieldId, kind, ddl, fieldKey: field.key, objectKey: object.key };
+  const statistics = kind === 'index' ? `CREATE STATISTICS IF NOT EXISTS ${statisticsName(name)} ON (${expression}) FROM records` : null;
+  return { name, objectId, fieldId, kind, ddl, statistics, fieldKey: field.key, objectKey: object.key };
 }
 
 function checkedId(id: string): string {
@@ -98,4 +114,9 @@ function checkedId(id: string): string {
 function checkedName(name: string): string {
   if (!/^r[iu]x_[0-9a-f]{24}$/.test(name)) throw new Error(`refusing unsafe index name: ${JSON.stringify(name)}`);
   return name;
+}
+
+/** The statistics object that goes with an index, named after it. */
+function statisticsName(indexName: string): string {
+  return checkedName(indexName).replace(/^r[iu]x_/, 'rsx_');
 }
