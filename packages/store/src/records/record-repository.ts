@@ -113,7 +113,33 @@ export class RecordRepository {
   async create(actor: Actor, objectKey: string, input: unknown): Promise<ApiRecord> {
     const object = this.object(objectKey);
     const values = this.validateCreate(object, input, actor);
+    if (!this.hooksFor(object) && !liveFields(object).some((f) => f.unique)) return this.insertAlone(actor, object, values);
     return this.inTransaction((trx) => this.insert(this.session(trx), actor, object, values, 0));
+  }
+
+  /**
+   * A create with nothing to run around it (no rules, no unique field): the record and its
+   * history row in ONE statement, which PostgreSQL applies atomically without an explicit
+   * transaction — one round trip instead of four on the API's hottest write.
+   */
+  private async insertAlone(actor: Actor, object: ObjectDef, values: Record<string, unknown>): Promise<ApiRecord> {
+    // Not locked, but neither is it in the transactional path: a reference is checked when written.
+    await this.checkReferences(this.db, actor.workspaceId, object, values);
+    const id = uuidv7();
+    const result = await sql<RecordRow>`
+      WITH inserted AS (
+        INSERT INTO records (workspace_id, object_id, id, data, search_text, owner_id, created_by, updated_by)
+        VALUES (${actor.workspaceId}, ${object.id!}, ${id}, ${JSON.stringify(values)}::jsonb, ${searchText(object, values)},
+                ${actor.userId}, ${actor.userId}, ${actor.userId})
+        RETURNING id, version, data, owner_id, created_at, created_by, updated_at, updated_by
+      ), history AS (
+        INSERT INTO record_history (workspace_id, id, record_id, object_id, version, action, changes, actor_id, source)
+        SELECT ${actor.workspaceId}, ${uuidv7()}, inserted.id, ${object.id!}, inserted.version, 'create',
+               ${JSON.stringify(diff({}, values))}::jsonb, ${actor.userId}, ${actor.source}
+        FROM inserted
+      )
+      SELECT * FROM inserted`.execute(this.db);
+    return this.toApi(object, result.rows[0]!);
   }
 
   async get(workspaceId: string, objectKey: string, id: string): Promise<ApiRecord> {
