@@ -125,21 +125,7 @@ export class RecordRepository {
   private async insertAlone(actor: Actor, object: ObjectDef, values: Record<string, unknown>): Promise<ApiRecord> {
     // Not locked, but neither is it in the transactional path: a reference is checked when written.
     await this.checkReferences(this.db, actor.workspaceId, object, values);
-    const id = uuidv7();
-    const result = await sql<RecordRow>`
-      WITH inserted AS (
-        INSERT INTO records (workspace_id, object_id, id, data, search_text, owner_id, created_by, updated_by)
-        VALUES (${actor.workspaceId}, ${object.id!}, ${id}, ${JSON.stringify(values)}::jsonb, ${searchText(object, values)},
-                ${actor.userId}, ${actor.userId}, ${actor.userId})
-        RETURNING id, version, data, owner_id, created_at, created_by, updated_at, updated_by
-      ), history AS (
-        INSERT INTO record_history (workspace_id, id, record_id, object_id, version, action, changes, actor_id, source)
-        SELECT ${actor.workspaceId}, ${uuidv7()}, inserted.id, ${object.id!}, inserted.version, 'create',
-               ${JSON.stringify(diff({}, values))}::jsonb, ${actor.userId}, ${actor.source}
-        FROM inserted
-      )
-      SELECT * FROM inserted`.execute(this.db);
-    return this.toApi(object, result.rows[0]!);
+    return this.toApi(object, await insertWithHistory(this.db, actor, object, uuidv7(), values));
   }
 
   async get(workspaceId: string, objectKey: string, id: string): Promise<ApiRecord> {
@@ -285,23 +271,7 @@ export class RecordRepository {
     const data = change.after;
     await this.checkReferences(trx, actor.workspaceId, object, data);
     await this.checkUnique(trx, actor.workspaceId, object, data, null);
-    const row = await this.guardUnique(trx, actor.workspaceId, object, data, () =>
-      trx
-        .insertInto('records')
-        .values({
-          workspace_id: actor.workspaceId,
-          object_id: object.id!,
-          id,
-          data: JSON.stringify(data),
-          search_text: searchText(object, data),
-          owner_id: actor.userId,
-          created_by: actor.userId,
-          updated_by: actor.userId,
-        })
-        .returning(RETURNED)
-        .executeTakeFirstOrThrow(),
-    );
-    await this.history(trx, actor, object, id, 1, 'create', diff({}, data));
+    const row = await this.guardUnique(trx, actor.workspaceId, object, data, () => insertWithHistory(trx, actor, object, id, data));
     if (hooks && ctx) warnings.push(...(await hooks.afterWrite(ctx, { ...change, system: systemOf(row) })));
     return this.finish(s, actor, object, row, warnings);
   }
@@ -609,6 +579,27 @@ export class RecordRepository {
       owner_id: row.owner_id,
     };
   }
+}
+
+/**
+ * The record and its `create` history row in one statement: atomic on its own, and one
+ * round trip where two INSERTs would be two.
+ */
+async function insertWithHistory(db: Db, actor: Actor, object: ObjectDef, id: string, data: Record<string, unknown>): Promise<RecordRow> {
+  const result = await sql<RecordRow>`
+    WITH inserted AS (
+      INSERT INTO records (workspace_id, object_id, id, data, search_text, owner_id, created_by, updated_by)
+      VALUES (${actor.workspaceId}, ${object.id!}, ${id}, ${JSON.stringify(data)}::jsonb, ${searchText(object, data)},
+              ${actor.userId}, ${actor.userId}, ${actor.userId})
+      RETURNING id, version, data, owner_id, created_at, created_by, updated_at, updated_by
+    ), history AS (
+      INSERT INTO record_history (workspace_id, id, record_id, object_id, version, action, changes, actor_id, source)
+      SELECT ${actor.workspaceId}, ${uuidv7()}, inserted.id, ${object.id!}, inserted.version, 'create',
+             ${JSON.stringify(diff({}, data))}::jsonb, ${actor.userId}, ${actor.source}
+      FROM inserted
+    )
+    SELECT * FROM inserted`.execute(db);
+  return result.rows[0]!;
 }
 
 const TRANSACTION_ATTEMPTS = 3;
