@@ -47,6 +47,19 @@ export class RuleEngine implements RecordWriteHooks {
     return this.plans.has(object.id ?? '');
   }
 
+  isPureCreate(object: ObjectDef): boolean {
+    const plan = this.plans.get(object.id ?? '');
+    if (!plan) return true;
+    // A new record has no children yet, so `dependents` cannot fire on create.
+    return (
+      plan.autonumbers.length === 0 &&
+      plan.relations.length === 0 &&
+      !plan.checksDuplicates &&
+      plan.automations.length === 0 &&
+      plan.rollupsAsChild.length === 0
+    );
+  }
+
   prepareCreate(object: ObjectDef, input: Record<string, unknown>, actor: Actor): Record<string, unknown> {
     const plan = this.plans.get(object.id ?? '');
     return plan && plan.defaults.length > 0 ? applyDefaults(plan.defaults, input, actor, this.timezone) : input;

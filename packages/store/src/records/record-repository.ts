@@ -113,7 +113,10 @@ export class RecordRepository {
   async create(actor: Actor, objectKey: string, input: unknown): Promise<ApiRecord> {
     const object = this.object(objectKey);
     const values = this.validateCreate(object, input, actor);
-    if (!this.hooksFor(object) && !liveFields(object).some((f) => f.unique)) return this.insertAlone(actor, object, values);
+    const hooks = this.hooksFor(object);
+    if ((!hooks || hooks.isPureCreate?.(object)) && !liveFields(object).some((f) => f.unique)) {
+      return this.insertAlone(actor, object, values, hooks);
+    }
     return this.inTransaction((trx) => this.insert(this.session(trx), actor, object, values, 0));
   }
 
@@ -122,10 +125,24 @@ export class RecordRepository {
    * history row in ONE statement, which PostgreSQL applies atomically without an explicit
    * transaction — one round trip instead of four on the API's hottest write.
    */
-  private async insertAlone(actor: Actor, object: ObjectDef, values: Record<string, unknown>): Promise<ApiRecord> {
+  private async insertAlone(actor: Actor, object: ObjectDef, values: Record<string, unknown>, hooks: RecordWriteHooks | null): Promise<ApiRecord> {
+    const id = uuidv7();
+    let data = values;
+    let warnings: WriteWarning[] = [];
+    if (hooks) {
+      // Pure rules compute from the input alone (isPureCreate): they get no transaction.
+      const s: WriteSession = { trx: this.db as unknown as Transaction<SystemDatabase>, now: new Date(), touched: new Set() };
+      const at = s.now.toISOString();
+      const system: RecordSystemFields = { id, version: 1, created_at: at, updated_at: at, created_by: actor.userId, updated_by: actor.userId, owner_id: actor.userId };
+      const change: RecordChange = { action: 'create', id, before: null, after: { ...values }, input: values, system };
+      warnings = await hooks.beforeWrite(this.context(s, actor, object, 0), change);
+      data = change.after;
+    }
     // Not locked, but neither is it in the transactional path: a reference is checked when written.
-    await this.checkReferences(this.db, actor.workspaceId, object, values);
-    return this.toApi(object, await insertWithHistory(this.db, actor, object, uuidv7(), values));
+    await this.checkReferences(this.db, actor.workspaceId, object, data);
+    const record = this.toApi(object, await insertWithHistory(this.db, actor, object, id, data));
+    if (warnings.length > 0) record._warnings = warnings;
+    return record;
   }
 
   async get(workspaceId: string, objectKey: string, id: string): Promise<ApiRecord> {

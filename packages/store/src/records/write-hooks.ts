@@ -26,6 +26,13 @@ export interface RecordWriteHooks {
   afterWrite(ctx: WriteContext, change: RecordChange): Promise<WriteWarning[]>;
   /** A cheap test the store uses to skip both calls for objects no rule concerns. */
   concerns?(object: ObjectDef): boolean;
+  /**
+   * True when a create of `object` only computes from the input (formulas, defaults,
+   * validation, form behaviour): no database read in `beforeWrite` and nothing to do in
+   * `afterWrite`. The store then writes it as one statement without an explicit
+   * transaction, and the context's `trx` and `records` must not be used.
+   */
+  isPureCreate?(object: ObjectDef): boolean;
 }
 
 export type WriteAction = 'create' | 'update' | 'delete' | 'restore';
