@@ -1,12 +1,10 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bootstrap } from '@tessera/server';
 import { MetadataRepository, type Actor } from '@tessera/store';
 import { createBenchDatabase, serverFacts, type BenchDatabase } from '../lib/database';
 import { STAGES, dealApp } from '../lib/deal-app';
 import { loadAverage, machine, table, writeSection } from '../lib/report';
 import { ms, ratio } from '../lib/stats';
+import { BENCH_ADMIN, login, startServer, stopServer } from '../lib/server-process';
 import { TYPED_TABLE_DDL } from './baseline-server';
 import { runLoad, type LoadResult } from './load';
 import { breakdown, type Step } from './breakdown';
@@ -24,9 +22,6 @@ interface Round {
   result: LoadResult;
 }
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = path.resolve(HERE, '../..');
-const ADMIN = { email: 'bench@tessera.local', password: 'bench-password-0123456789' };
 const WARMUP_SECONDS = 3;
 const MAX_REQUESTS = 500_000;
 /**
@@ -64,7 +59,7 @@ export async function runCreate(options: CreateOptions): Promise<void> {
 }
 
 async function prepare(bench: BenchDatabase): Promise<Actor & { userId: string }> {
-  const admin = await bootstrap(bench.database, { adminEmail: ADMIN.email, adminPassword: ADMIN.password, print: () => undefined });
+  const admin = await bootstrap(bench.database, { adminEmail: BENCH_ADMIN.email, adminPassword: BENCH_ADMIN.password, print: () => undefined });
   const user = await bench.pool.query<{ id: string }>('SELECT id FROM users WHERE workspace_id = $1', [admin.workspaceId]);
   const userId = user.rows[0]?.id;
   if (!userId) throw new Error('create: bootstrap made no admin');
@@ -119,36 +114,8 @@ async function measure(bench: BenchDatabase, options: CreateOptions): Promise<Ro
   }
 }
 
-function startServer(side: Side, url: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = fork(path.join(HERE, 'serve.ts'), [side, url], {
-      cwd: REPO_ROOT,
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    child.once('message', (message) => resolve({ child, port: (message as { port: number }).port }));
-    child.once('exit', (code) => reject(new Error(`create: the ${side} server exited early (code ${code})`)));
-    child.once('error', reject);
-  });
-}
 
-function stopServer(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.disconnect();
-  });
-}
 
-async function login(port: number): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(ADMIN),
-  });
-  if (!response.ok) throw new Error(`create: login failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { token: string }).token;
-}
 
 /** Every 201 must have left a row behind, on both sides (warm-up rows included, hence >=). */
 async function checkStored(bench: BenchDatabase, rounds: Round[]): Promise<void> {
@@ -187,7 +154,7 @@ function render(options: CreateOptions, rounds: Round[], steps: Step[], facts: s
 **What is measured.** Throughput of \`POST\` requests each creating one deal (title, stage,
 amount as a decimal string, close_date, probability). *Ours* is the platform server
 (\`buildServer\`): Bearer token check, the record schema compiled from the published
-metadata, normalisation to field ids, and one transaction inserting the record and its
+metadata, normalisation to field ids, and one statement inserting the record and its
 history row into the generic \`records\` table (which carries the primary key, the object
 index, the trigram search index and one partial expression index per indexed field).
 *Baseline* is a bare fastify route with a JSON body schema and a single \`INSERT ...

@@ -7,20 +7,16 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/rules/create-with-rules.ts
  *   (BENCH_SECONDS per round, default 15; BENCH_CONCURRENCY, default 16)
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import type { AppDocument, FieldDef, ValidationRule } from '@tessera/metadata';
 import { bootstrap } from '@tessera/server';
 import { MetadataRepository } from '@tessera/store';
 import { createBenchDatabase, DEFAULT_DATABASE_URL, serverFacts } from '../lib/database';
 import { machine, table } from '../lib/report';
 import { ms, ratio } from '../lib/stats';
+import { BENCH_ADMIN, login, startServer, stopServer } from '../lib/server-process';
 import { runLoad, type LoadResult } from '../create/load';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = path.resolve(HERE, '../..');
-const ADMIN = { email: 'bench@tessera.local', password: 'bench-password-0123456789' };
 const WARMUP_SECONDS = 3;
 type Side = 'plain' | 'ruled';
 // ABBA, so drift (table and index growth, autovacuum) weighs on both sides alike
@@ -103,12 +99,12 @@ async function main(): Promise<void> {
   const bench = await createBenchDatabase(serverUrl, 'rules');
   let child: ChildProcess | undefined;
   try {
-    const admin = await bootstrap(bench.database, { adminEmail: ADMIN.email, adminPassword: ADMIN.password, print: () => undefined });
+    const admin = await bootstrap(bench.database, { adminEmail: BENCH_ADMIN.email, adminPassword: BENCH_ADMIN.password, print: () => undefined });
     const actor = { workspaceId: admin.workspaceId, userId: null, source: 'api' as const };
     const metadata = new MetadataRepository(bench.database.db);
     await metadata.createApp(actor, { key: 'crm', name: { en: 'Bench' }, draft: benchApp() });
     await metadata.publish(actor, 'crm');
-    const started = await startServer(bench.url);
+    const started = await startServer('ours', bench.url);
     child = started.child;
     const token = await login(started.port);
     const rounds: Array<{ side: Side; result: LoadResult }> = [];
@@ -154,37 +150,6 @@ async function checkComputed(pool: import('pg').Pool): Promise<void> {
   );
   const row = result.rows[0];
   if (!row || Number(row.n) === 0 || row.n !== row.computed) throw new Error(`rules: ${row?.computed}/${row?.n} ruled records carry their formulas`);
-}
-
-function startServer(url: string): Promise<{ child: ChildProcess; port: number }> {
-  return new Promise((resolve, reject) => {
-    const child = fork(path.join(HERE, '../create/serve.ts'), ['ours', url], {
-      cwd: REPO_ROOT,
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    child.once('message', (message) => resolve({ child, port: (message as { port: number }).port }));
-    child.once('exit', (code) => reject(new Error(`rules: the server exited early (code ${code})`)));
-    child.once('error', reject);
-  });
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.disconnect();
-  });
-}
-
-async function login(port: number): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(ADMIN),
-  });
-  if (!response.ok) throw new Error(`rules: login failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { token: string }).token;
 }
 
 main().then(

@@ -585,19 +585,11 @@ export class RecordRepository {
   }
 
   private toApi(object: ObjectDef, row: RecordRow): ApiRecord {
-    // Built in one object, system fields first: spreading toApiRecord's result into a
+    // Assigned onto one object, system fields first: spreading toApiRecord's result into a
     // literal with more members measured 9x slower per row (0.5 ms per page of 51).
-    const record: ApiRecord = {
-      id: row.id,
-      version: row.version,
-      created_at: isoString(row.created_at) ?? '',
-      updated_at: isoString(row.updated_at) ?? '',
-      created_by: row.created_by,
-      updated_by: row.updated_by,
-      owner_id: row.owner_id,
-    };
-    return Object.assign(record, toApiRecord(object, row.data));
+    return Object.assign(systemOf(row) as ApiRecord, toApiRecord(object, row.data));
   }
+
 
 }
 
