@@ -9,3 +9,4 @@ export { RecordRepository, MAX_PAGE_SIZE, type ApiRecord, type ListQuery, type L
 export { syncFieldIndexes } from './indexes/index-manager';
 export * from './records/write-hooks';
 export { mergeRecords, type MergeChoice, type MergeChoices } from './records/merge';
+export { fragmentToSql } from './records/sql-fragment';

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
-import { compileFilterToSql, fieldSqlExpression, type EvalEnv, type SqlFragment } from '@tessera/expr';
+import { compileFilterToSql, fieldSqlExpression, type EvalEnv } from '@tessera/expr';
 import {
   ID_PATTERN,
   ProblemError,
@@ -13,7 +13,7 @@ import {
   type ObjectDef,
   type RollupDef,
 } from '@tessera/metadata';
-import type { RecordChange, SystemDatabase, WriteContext } from '@tessera/store';
+import { fragmentToSql, type RecordChange, type SystemDatabase, type WriteContext } from '@tessera/store';
 import { varKeys } from '../expressions/compile';
 
 /** One rollup field, seen from the child object whose writes change it. */
@@ -171,8 +171,3 @@ function checkedId(field: FieldDef): string {
   return field.id;
 }
 
-/** The expression compiler's neutral fragment as a kysely builder; values stay parameters. */
-function fragmentToSql(fragment: SqlFragment): RawBuilder<unknown> {
-  const strings = Object.assign([...fragment.strings], { raw: [...fragment.strings] }) as unknown as TemplateStringsArray;
-  return sql(strings, ...fragment.values);
-}

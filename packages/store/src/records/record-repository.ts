@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import {
   ProblemError,
@@ -16,7 +16,6 @@ import {
 import { compileFilterToSql, fieldSqlExpression, type EvalEnv, type Expr } from '@tessera/expr';
 import type { SystemDatabase } from '../db/schema';
 import { isoString, sqlState, type Actor } from '../common/actor';
-import { fragmentToSql } from './sql-fragment';
 import {
   MAX_WRITE_DEPTH,
   writeTooDeep,
@@ -28,7 +27,8 @@ import {
   type WriteContext,
   type WriteWarning,
 } from './write-hooks';
-import { afterCursorSql, decodeCursor, encodeCursor, orderBySql, parseSort } from './sort';
+import { appendAfterCursor, appendOrderBy, decodeCursor, encodeCursor, parseSort } from './sort';
+import { Statement } from './statement';
 import { checkChoices, checkIds, liveReferrers, lockPair, mergedValues, relationsTo, repointDeleted, type MergeChoices } from './merge-steps';
 
 export interface ApiRecord {
@@ -393,23 +393,25 @@ export class RecordRepository {
     const object = this.object(objectKey);
     const limit = pageSize(query.limit);
     const keys = parseSort(object, query.sort);
-    const conditions = this.conditions(workspaceId, object, query, env);
-    if (query.cursor) conditions.push(afterCursorSql(keys, decodeCursor(keys, query.cursor)));
-    const cursorColumns = sql.join(keys.map((k, i) => sql.raw(`(${k.expression})::text AS s${i}`)));
-    const result = await sql<RecordRow & Record<string, unknown>>`
-      SELECT id, version, data, owner_id, created_at, created_by, updated_at, updated_by, ${cursorColumns}
-      FROM records
-      WHERE ${sql.join(conditions, sql` AND `)}
-      ORDER BY ${orderBySql(keys)}
-      LIMIT ${limit + 1}`
-      .execute(this.db)
-      .catch((e: unknown) => {
-        // A cursor is opaque but client-held: a tampered value fails its cast (SQLSTATE class 22).
-        if (query.cursor && sqlState(e)?.startsWith('22')) {
-          throw new ProblemError('bad_request', 'Invalid cursor', [{ field: 'cursor', code: 'invalid', message: 'the cursor holds a value of the wrong type' }]);
-        }
-        throw e;
-      });
+    const cursor = query.cursor ? decodeCursor(keys, query.cursor) : null;
+    const st = new Statement().sql('SELECT id, version, data, owner_id, created_at, created_by, updated_at, updated_by');
+    keys.forEach((k, i) => st.sql(`, (${k.expression})::text AS s${i}`));
+    st.sql(' FROM records WHERE ');
+    this.appendConditions(st, workspaceId, object, query, env);
+    if (cursor) {
+      st.sql(' AND ');
+      appendAfterCursor(st, keys, cursor);
+    }
+    st.sql(' ORDER BY ');
+    appendOrderBy(st, keys);
+    st.sql(' LIMIT ').value(limit + 1);
+    const result = await this.db.executeQuery<RecordRow & Record<string, unknown>>(st.compile()).catch((e: unknown) => {
+      // A cursor is opaque but client-held: a tampered value fails its cast (SQLSTATE class 22).
+      if (cursor && sqlState(e)?.startsWith('22')) {
+        throw new ProblemError('bad_request', 'Invalid cursor', [{ field: 'cursor', code: 'invalid', message: 'the cursor holds a value of the wrong type' }]);
+      }
+      throw e;
+    });
     const rows = result.rows;
     const hasMore = rows.length > limit;
     const page = hasMore ? rows.slice(0, limit) : rows;
@@ -420,8 +422,9 @@ export class RecordRepository {
 
   async count(workspaceId: string, objectKey: string, query: Pick<ListQuery, 'filter' | 'q'>, env: EvalEnv): Promise<number> {
     const object = this.object(objectKey);
-    const conditions = this.conditions(workspaceId, object, query, env);
-    const result = await sql<{ n: number }>`SELECT count(*)::int AS n FROM records WHERE ${sql.join(conditions, sql` AND `)}`.execute(this.db);
+    const st = new Statement().sql('SELECT count(*)::int AS n FROM records WHERE ');
+    this.appendConditions(st, workspaceId, object, query, env);
+    const result = await this.db.executeQuery<{ n: number }>(st.compile());
     return result.rows[0]?.n ?? 0;
   }
 
@@ -453,18 +456,14 @@ export class RecordRepository {
     return object;
   }
 
-  private conditions(workspaceId: string, object: ObjectDef, query: Pick<ListQuery, 'filter' | 'q'>, env: EvalEnv): RawBuilder<unknown>[] {
-    const conditions: RawBuilder<unknown>[] = [
-      sql`workspace_id = ${workspaceId}`,
-      sql`object_id = ${object.id!}`,
-      sql`deleted_at IS NULL`,
-    ];
+  /** The rows a list may see: this workspace's live records of the object, the filter, the search. */
+  private appendConditions(st: Statement, workspaceId: string, object: ObjectDef, query: Pick<ListQuery, 'filter' | 'q'>, env: EvalEnv): void {
+    st.sql('workspace_id = ').value(workspaceId).sql(' AND object_id = ').value(object.id!).sql(' AND deleted_at IS NULL');
     if (query.filter !== undefined && query.filter !== null) {
-      conditions.push(sql`(${fragmentToSql(compileFilterToSql(query.filter, { object }, env))})`);
+      st.sql(' AND (').fragment(compileFilterToSql(query.filter, { object }, env)).sql(')');
     }
     const q = query.q?.trim();
-    if (q) conditions.push(sql`search_text ILIKE ${'%' + escapeLike(q.toLowerCase()) + '%'}`);
-    return conditions;
+    if (q) st.sql(' AND search_text ILIKE ').value('%' + escapeLike(q.toLowerCase()) + '%');
   }
 
   private async findRow(db: Db, workspaceId: string, object: ObjectDef, id: string, lock: boolean): Promise<RecordRow> {

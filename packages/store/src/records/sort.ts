@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import type { Statement } from './statement';
 import { ProblemError, SYSTEM_FIELDS, findField, type ObjectDef } from '@tessera/metadata';
 import { fieldSqlExpression } from '@tessera/expr';
 
@@ -50,28 +50,39 @@ export function parseSort(object: ObjectDef, sort: string | undefined): SortKey[
   return keys;
 }
 
-export function orderBySql(keys: SortKey[]): RawBuilder<unknown> {
+export function appendOrderBy(st: Statement, keys: SortKey[]): void {
   // PostgreSQL's default null placement (last ascending, first descending) keeps a
   // plain btree index usable in both directions.
-  return sql.join(keys.map((k) => sql.raw(`${k.expression} ${k.descending ? 'DESC' : 'ASC'}`)));
+  st.sql(keys.map((k) => `${k.expression} ${k.descending ? 'DESC' : 'ASC'}`).join(', '));
 }
 
 /**
  * The keyset predicate "strictly after the row whose sort values are `values`", with
- * nulls placed as ORDER BY places them. Values are bound parameters.
+ * nulls placed as ORDER BY places them. Values are bound parameters; the expressions are
+ * the compiler's field expressions or system column names.
  */
-export function afterCursorSql(keys: SortKey[], values: unknown[], i = 0): RawBuilder<unknown> {
-  if (i >= keys.length) return sql`false`;
+export function appendAfterCursor(st: Statement, keys: SortKey[], values: unknown[], i = 0): void {
+  if (i >= keys.length) {
+    st.sql('false');
+    return;
+  }
   const key = keys[i]!;
   const value = values[i];
-  const e = sql.raw(key.expression);
-  const rest = afterCursorSql(keys, values, i + 1);
+  const e = `(${key.expression})`;
+  const rest = () => appendAfterCursor(st, keys, values, i + 1);
   if (value === null || value === undefined) {
-    return key.descending ? sql`((${e}) IS NOT NULL OR ((${e}) IS NULL AND ${rest}))` : sql`((${e}) IS NULL AND ${rest})`;
+    if (key.descending) st.sql(`(${e} IS NOT NULL OR (${e} IS NULL AND `);
+    else st.sql(`((${e} IS NULL AND `);
+    rest();
+    st.sql(key.descending ? '))' : '))');
+    return;
   }
-  return key.descending
-    ? sql`((${e}) < ${value} OR ((${e}) = ${value} AND ${rest}))`
-    : sql`((${e}) > ${value} OR (${e}) IS NULL OR ((${e}) = ${value} AND ${rest}))`;
+  const op = key.descending ? '<' : '>';
+  st.sql(`(${e} ${op} `).value(value);
+  if (!key.descending) st.sql(` OR ${e} IS NULL`);
+  st.sql(` OR (${e} = `).value(value).sql(' AND ');
+  rest();
+  st.sql('))');
 }
 
 export interface Cursor {
