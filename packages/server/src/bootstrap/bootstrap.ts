@@ -49,7 +49,7 @@ export async function bootstrap(database: Database, options: BootstrapOptions = 
 
   if (!result.created || options.adminPassword !== undefined) return result;
   print(`Created the admin ${adminEmail} with the password: ${password}`);
-  print('This password is shown only once; sign in and change it, or set TESSERA_ADMIN_PASSWORD on the first start.');
+  print('This password is shown only once: keep it safe (to choose one yourself, set TESSERA_ADMIN_PASSWORD before the first start).');
   return { ...result, generatedPassword: password };
 }
 
