@@ -10,3 +10,4 @@ export { syncFieldIndexes } from './indexes/index-manager';
 export * from './records/write-hooks';
 export { mergeRecords, type MergeChoice, type MergeChoices } from './records/merge';
 export { fragmentToSql } from './records/sql-fragment';
+export { buildPendingIndexes } from './indexes/index-manager';

@@ -241,6 +241,14 @@ describe('schema changes on a populated object', () => {
       // the planner gets the value distribution of indexed fields (partial-index expressions get none)
       const stats = await sql<{ expr: string }>`SELECT pg_get_statisticsobjdef_expressions(oid)::text AS expr FROM pg_statistic_ext`.execute(database.db);
       expect(stats.rows.some((r) => r.expr.includes(regionId))).toBe(true);
+      // plain indexes are built after commit (concurrently); one a crash left unbuilt is built by the next publish
+      const built = await database.db.selectFrom('field_indexes').select(['name', 'built_at']).where('workspace_id', '=', actor.workspaceId).where('field_id', '=', regionId).executeTakeFirstOrThrow();
+      expect(built.built_at).not.toBeNull();
+      await sql.raw(`DROP INDEX ${built.name}`).execute(database.db);
+      await database.db.updateTable('field_indexes').set({ built_at: null }).where('workspace_id', '=', actor.workspaceId).where('name', '=', built.name).execute();
+      await meta.publish(actor, 'crm');
+      const rebuilt = await sql<{ indexdef: string }>`SELECT indexdef FROM pg_indexes WHERE indexname = ${built.name}`.execute(database.db);
+      expect(rebuilt.rows).toHaveLength(1);
       const amountId = (await meta.getPublished(actor.workspaceId, 'crm', 1)).document.objects[1]!.fields.find((f) => f.key === 'amount')!.id!;
       expect(stats.rows.some((r) => r.expr.includes(amountId))).toBe(false); // removed field: index and statistics dropped
 
@@ -249,6 +257,7 @@ describe('schema changes on a populated object', () => {
       expect((await back.get(actor.workspaceId, 'deal', deal.id)).amount).toBe('5.00'); // ...and its values survived
       const versions = await meta.listVersions(actor.workspaceId, 'crm');
       expect(versions.map((v) => [v.version, v.current])).toEqual([
+        [3, false],
         [2, false],
         [1, true],
       ]);

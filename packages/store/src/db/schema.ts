@@ -93,6 +93,7 @@ export interface FieldIndexesTable {
   field_id: string;
   kind: 'index' | 'unique';
   created_at: Timestamp;
+  built_at: Date | string | null;
 }
 
 export interface SystemDatabase {

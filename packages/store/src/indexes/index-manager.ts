@@ -50,21 +50,67 @@ export async function syncFieldIndexes(db: Kysely<SystemDatabase>, workspaceId: 
     await sql.raw(`DROP STATISTICS IF EXISTS ${statisticsName(name)}`).execute(db);
     await db.deleteFrom('field_indexes').where('workspace_id', '=', workspaceId).where('name', '=', name).execute();
   }
-  let analyze = false;
   for (const index of wanted) {
     if (existingNames.has(index.name)) continue;
-    await createIndex(db, index);
-    if (index.statistics) {
-      await sql.raw(index.statistics).execute(db);
-      analyze = true;
-    }
+    // A unique index is the guarantee itself, so it exists when the version goes live. A
+    // plain index is only speed: it is built after commit, concurrently (buildPendingIndexes).
+    if (index.kind === 'unique') await createIndex(db, index);
     await db
       .insertInto('field_indexes')
-      .values({ workspace_id: workspaceId, name: index.name, object_id: index.objectId, field_id: index.fieldId, kind: index.kind })
+      .values({
+        workspace_id: workspaceId,
+        name: index.name,
+        object_id: index.objectId,
+        field_id: index.fieldId,
+        kind: index.kind,
+        built_at: index.kind === 'unique' ? new Date() : null,
+      })
       .execute();
   }
+}
+
+/**
+ * Builds the plain field indexes of `document` that are wanted but not built, each with
+ * CREATE INDEX CONCURRENTLY outside any transaction: the build reads the whole table but
+ * never blocks writers (a plain CREATE INDEX would hold a lock that stops every write to
+ * `records`, all objects and tenants, for the length of the build). Also run after a
+ * crash left some pending: the next publish or rollback of the app builds them. Returns
+ * the names it could not build (left pending, their half-built index dropped).
+ */
+export async function buildPendingIndexes(db: Kysely<SystemDatabase>, workspaceId: string, document: AppDocument): Promise<string[]> {
+  const wanted = wantedIndexes(workspaceId, document).filter((w) => w.kind === 'index');
+  if (wanted.length === 0) return [];
+  const pending = await db
+    .selectFrom('field_indexes')
+    .select('name')
+    .where('workspace_id', '=', workspaceId)
+    .where('built_at', 'is', null)
+    .where(
+      'name',
+      'in',
+      wanted.map((w) => w.name),
+    )
+    .execute();
+  const pendingNames = new Set(pending.map((p) => p.name));
+  const failed: string[] = [];
+  let built = false;
+  for (const index of wanted) {
+    if (!pendingNames.has(index.name)) continue;
+    try {
+      // an earlier interrupted build leaves an invalid index under the same name
+      await sql.raw(`DROP INDEX CONCURRENTLY IF EXISTS ${checkedName(index.name)}`).execute(db);
+      await sql.raw(index.ddl.replace(/^CREATE INDEX IF NOT EXISTS /, 'CREATE INDEX CONCURRENTLY IF NOT EXISTS ')).execute(db);
+      if (index.statistics) await sql.raw(index.statistics).execute(db);
+      await db.updateTable('field_indexes').set({ built_at: new Date() }).where('workspace_id', '=', workspaceId).where('name', '=', index.name).execute();
+      built = true;
+    } catch {
+      await sql.raw(`DROP INDEX CONCURRENTLY IF EXISTS ${checkedName(index.name)}`).execute(db).catch(() => undefined);
+      failed.push(index.name);
+    }
+  }
   // New statistics are empty until ANALYZE fills them; the planner should not wait for autovacuum.
-  if (analyze) await sql`ANALYZE records`.execute(db);
+  if (built) await sql`ANALYZE records`.execute(db);
+  return failed;
 }
 
 async function createIndex(db: Kysely<SystemDatabase>, index: WantedIndex): Promise<void> {

@@ -14,7 +14,7 @@ import {
 import { checkAppExpressions } from '@tessera/expr';
 import type { SystemDatabase } from '../db/schema';
 import { isoString, sqlState, type Actor } from '../common/actor';
-import { syncFieldIndexes } from '../indexes/index-manager';
+import { buildPendingIndexes, syncFieldIndexes } from '../indexes/index-manager';
 
 export interface AppSummary {
   id: string;
@@ -122,6 +122,7 @@ export class MetadataRepository {
    * it implies (the app row is locked, so two publishers queue instead of racing).
    */
   async publish(actor: Actor, appKey: string, note = ''): Promise<VersionSummary> {
+    let built: AppDocument | null = null;
     const result = await this.db.transaction().execute(async (trx) => {
       const app = await this.appRow(trx, actor.workspaceId, appKey, true);
       const previous = app.current_version == null ? null : await this.versionDocument(trx, actor.workspaceId, app.id, app.current_version);
@@ -149,10 +150,12 @@ export class MetadataRepository {
         .where('id', '=', app.id)
         .execute();
       await syncFieldIndexes(trx, actor.workspaceId, document);
+      built = document;
       return { version, publishedAt: new Date().toISOString(), publishedBy: actor.userId, note, current: true, plan };
     });
     // after commit: this process serves the new version from the next request on
     this.running.delete(`${actor.workspaceId}/${appKey}`);
+    if (built) await buildPendingIndexes(this.db, actor.workspaceId, built);
     return result;
   }
 
@@ -203,6 +206,7 @@ export class MetadataRepository {
    * lacks were only soft-removed, so rolling forward again finds their values.
    */
   async rollback(actor: Actor, appKey: string, version: number): Promise<VersionSummary> {
+    let built: AppDocument | null = null;
     if (!Number.isInteger(version) || version < 1) {
       throw new ProblemError('bad_request', 'Invalid version', [{ field: 'version', code: 'type', message: 'version must be a positive integer' }]);
     }
@@ -227,6 +231,7 @@ export class MetadataRepository {
         .where('id', '=', app.id)
         .execute();
       await syncFieldIndexes(trx, actor.workspaceId, row.document as AppDocument);
+      built = row.document as AppDocument;
       return {
         version,
         publishedAt: isoString(row.published_at) ?? '',
@@ -238,6 +243,7 @@ export class MetadataRepository {
     });
     // after commit: this process serves the new version from the next request on
     this.running.delete(`${actor.workspaceId}/${appKey}`);
+    if (built) await buildPendingIndexes(this.db, actor.workspaceId, built);
     return result;
   }
 
