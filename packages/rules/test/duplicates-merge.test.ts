@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { ProblemError, type AppDocument, type PublishedApp } from '@tessera/metadata';
-import { MetadataRepository, RecordRepository, mergeRecords, openTestDatabase, type Actor, type ApiRecord, type Database } from '@tessera/store';
+import type { AppDocument, PublishedApp } from '@tessera/metadata';
+import { MetadataRepository, RecordRepository, mergeRecords, openTestDatabase, refusal, type Actor, type ApiRecord, type Database } from '@tessera/store';
 
 function crm(withOldRelation: boolean): AppDocument {
   return {
@@ -40,15 +40,6 @@ function crm(withOldRelation: boolean): AppDocument {
       },
     ],
   };
-}
-
-async function problem(p: Promise<unknown>): Promise<ProblemError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ProblemError);
-  return e as ProblemError;
 }
 
 describe('mergeRecords', () => {
@@ -113,7 +104,7 @@ describe('mergeRecords', () => {
     // city, and the phone the survivor lacked
     expect(result).toMatchObject({ id: survivor.id, version: 2, name: '华为技术有限公司', city: '深圳', phone: '+86 755 2878 0808' });
     expect(await v2records.get(actor.workspaceId, 'company', survivor.id)).toEqual(result);
-    expect((await problem(v2records.get(actor.workspaceId, 'company', merged.id))).status).toBe(404);
+    expect((await refusal(v2records.get(actor.workspaceId, 'company', merged.id))).status).toBe(404);
     expect(await recordsMentioning(merged.id)).toBe(0);
 
     expect((await v2records.get(actor.workspaceId, 'company', child.id)).parent).toBe(survivor.id);
@@ -132,7 +123,7 @@ describe('mergeRecords', () => {
     expect(contactHistory.at(-1)!.changes).toMatchObject({ $merge: { merged: merged.id, into: survivor.id } });
 
     // restoring the merged record would duplicate the unique name the survivor took from it
-    const restored = await problem(v2records.restore(actor, 'company', merged.id));
+    const restored = await refusal(v2records.restore(actor, 'company', merged.id));
     expect(restored.status).toBe(409);
   });
 
@@ -143,7 +134,7 @@ describe('mergeRecords', () => {
     await records.delete(actor, 'company', gone.id);
     const latest = await meta.getPublished(actor.workspaceId, 'crm');
     const merge = (s: string, m: string, choices: Record<string, unknown> = {}) =>
-      problem(mergeRecords(database.db, latest, actor, 'company', s, m, choices as Record<string, 'survivor'>));
+      refusal(mergeRecords(database.db, latest, actor, 'company', s, m, choices as Record<string, 'survivor'>));
     expect((await merge(a.id, a.id)).status).toBe(404);
     expect((await merge(a.id, gone.id)).errors[0]).toMatchObject({ field: 'mergeId' });
     expect((await merge(randomUUID(), b.id)).errors[0]).toMatchObject({ field: 'id' });

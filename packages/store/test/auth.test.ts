@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { ProblemError } from '@tessera/metadata';
 // Imported from the modules, not the index, so these tests do not depend on the record store.
 import { TokenRepository, UserRepository, WorkspaceRepository, hashToken } from '../src/auth/index';
-import { openTestDatabase } from '../src/db/testing';
+import { openTestDatabase, refusal } from '../src/db/testing';
 import type { Database } from '../src/db/connection';
-
-async function problem(p: Promise<unknown>): Promise<ProblemError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ProblemError);
-  return e as ProblemError;
-}
 
 describe('auth repositories', () => {
   let database: Database;
@@ -35,7 +25,7 @@ describe('auth repositories', () => {
     const a = await workspaces.create('A');
     const b = await workspaces.create('B');
     await users.create(a.id, { email: 'Ann@Example.com', passwordHash: 'h1' });
-    const dup = await problem(users.create(a.id, { email: 'ann@example.com', passwordHash: 'h2' }));
+    const dup = await refusal(users.create(a.id, { email: 'ann@example.com', passwordHash: 'h2' }));
     expect(dup.status).toBe(409);
     expect(dup.errors[0]?.field).toBe('email');
     await users.create(b.id, { email: 'ann@example.com', passwordHash: 'h3' });
@@ -45,7 +35,7 @@ describe('auth repositories', () => {
 
   it('rejects a malformed email naming the field', async () => {
     const ws = await workspaces.create('C');
-    const e = await problem(users.create(ws.id, { email: 'not an email', passwordHash: null }));
+    const e = await refusal(users.create(ws.id, { email: 'not an email', passwordHash: null }));
     expect(e.status).toBe(422);
     expect(e.errors[0]).toMatchObject({ field: 'email', code: 'format' });
     expect(await users.findForLogin('not an email')).toEqual([]);
@@ -79,7 +69,7 @@ describe('auth repositories', () => {
     await tokens.revoke(ws.id, user.id, api.id);
     expect(await tokens.verify(api.token)).toBeNull();
     expect(await tokens.list(ws.id, user.id)).toEqual([]);
-    expect((await problem(tokens.revoke(ws.id, user.id, api.id))).status).toBe(404);
+    expect((await refusal(tokens.revoke(ws.id, user.id, api.id))).status).toBe(404);
 
     const live = await tokens.issue(ws.id, user.id, { kind: 'api' });
     await sql`UPDATE users SET disabled_at = now() WHERE workspace_id = ${ws.id} AND id = ${user.id}`.execute(database.db);
@@ -91,8 +81,8 @@ describe('auth repositories', () => {
     const owner = await users.create(ws.id, { email: 'owner@example.com', passwordHash: null });
     const intruder = await users.create(ws.id, { email: 'intruder@example.com', passwordHash: null });
     const t = await tokens.issue(ws.id, owner.id, { kind: 'api' });
-    expect((await problem(tokens.revoke(ws.id, intruder.id, t.id))).status).toBe(404);
-    expect((await problem(tokens.revoke(ws.id, intruder.id, 'not-a-uuid'))).status).toBe(404);
+    expect((await refusal(tokens.revoke(ws.id, intruder.id, t.id))).status).toBe(404);
+    expect((await refusal(tokens.revoke(ws.id, intruder.id, 'not-a-uuid'))).status).toBe(404);
     expect(await tokens.verify(t.token)).not.toBeNull();
   });
 

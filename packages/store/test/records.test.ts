@@ -1,19 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { ProblemError, type PublishedApp } from '@tessera/metadata';
-import { MetadataRepository, RecordRepository, openTestDatabase, type Actor, type Database } from '../src/index';
+import { MetadataRepository, RecordRepository, openTestDatabase, refusal, type Actor, type Database } from '../src/index';
 import { dealApp, newWorkspace } from './fixtures';
 
 const env = { now: new Date('2026-11-23T08:00:00Z') };
-
-async function problem(p: Promise<unknown>): Promise<ProblemError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ProblemError);
-  return e as ProblemError;
-}
 
 describe('record repository', () => {
   let database: Database;
@@ -66,7 +57,7 @@ describe('record repository', () => {
   it('rejects a stale version with 409 and changes nothing', async () => {
     const deal = await records.create(actor, 'deal', { title: 'stale test', amount: 10 });
     await records.update(actor, 'deal', deal.id, { amount: 20 }, 1);
-    const e = await problem(records.update(actor, 'deal', deal.id, { amount: 30 }, 1));
+    const e = await refusal(records.update(actor, 'deal', deal.id, { amount: 30 }, 1));
     expect(e.status).toBe(409);
     expect(e.extra.currentVersion).toBe(2);
     expect((await records.get(actor.workspaceId, 'deal', deal.id)).amount).toBe('20.00');
@@ -86,7 +77,7 @@ describe('record repository', () => {
 
   it('rejects a duplicate unique value with 409 naming the existing record', async () => {
     const first = await records.create(actor, 'company', { name: '阿里巴巴' });
-    const e = await problem(records.create(actor, 'company', { name: '阿里巴巴' }));
+    const e = await refusal(records.create(actor, 'company', { name: '阿里巴巴' }));
     expect(e.status).toBe(409);
     expect(e.extra.existingId).toBe(first.id);
     expect(e.errors[0]).toMatchObject({ field: 'name', code: 'duplicate' });
@@ -98,13 +89,13 @@ describe('record repository', () => {
   it('soft-deletes and restores a record whole', async () => {
     const deal = await records.create(actor, 'deal', { title: 'to delete', stage: 'lost' });
     await records.delete(actor, 'deal', deal.id);
-    expect((await problem(records.get(actor.workspaceId, 'deal', deal.id))).status).toBe(404);
+    expect((await refusal(records.get(actor.workspaceId, 'deal', deal.id))).status).toBe(404);
     const restored = await records.restore(actor, 'deal', deal.id);
     expect(restored).toMatchObject({ title: 'to delete', stage: 'lost', version: 3 });
   });
 
   it('rejects a relation to a record that does not exist', async () => {
-    const e = await problem(records.create(actor, 'deal', { title: 'x', company: '00000000-0000-4000-8000-000000000000' }));
+    const e = await refusal(records.create(actor, 'deal', { title: 'x', company: '00000000-0000-4000-8000-000000000000' }));
     expect(e.status).toBe(422);
     expect(e.errors[0]).toMatchObject({ field: 'company', code: 'reference' });
   });
@@ -112,8 +103,8 @@ describe('record repository', () => {
   it('never lets one workspace read or write another workspace\'s records', async () => {
     const other = await newWorkspace(database);
     const mine = await records.create(actor, 'deal', { title: 'secret' });
-    expect((await problem(records.get(other.workspaceId, 'deal', mine.id))).status).toBe(404);
-    expect((await problem(records.update(other, 'deal', mine.id, { title: 'pwned' }, 1))).status).toBe(404);
+    expect((await refusal(records.get(other.workspaceId, 'deal', mine.id))).status).toBe(404);
+    expect((await refusal(records.update(other, 'deal', mine.id, { title: 'pwned' }, 1))).status).toBe(404);
     const listed = await records.list(other.workspaceId, 'deal', {}, env);
     expect(listed.items).toEqual([]);
   });
@@ -195,11 +186,11 @@ describe('listing', () => {
   });
 
   it('rejects a filter or sort on an unknown field and a forged cursor with 400 naming it', async () => {
-    const bad = await problem(records.list(actor.workspaceId, 'deal', { filter: { '==': [{ var: 'nope' }, 1] } }, env));
+    const bad = await refusal(records.list(actor.workspaceId, 'deal', { filter: { '==': [{ var: 'nope' }, 1] } }, env));
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.errors)).toContain('nope');
-    expect((await problem(records.list(actor.workspaceId, 'deal', { sort: 'nope' }, env))).errors[0]?.field).toBe('sort');
-    expect((await problem(records.list(actor.workspaceId, 'deal', { cursor: 'garbage' }, env))).errors[0]?.field).toBe('cursor');
+    expect((await refusal(records.list(actor.workspaceId, 'deal', { sort: 'nope' }, env))).errors[0]?.field).toBe('sort');
+    expect((await refusal(records.list(actor.workspaceId, 'deal', { cursor: 'garbage' }, env))).errors[0]?.field).toBe('cursor');
     const forged = Buffer.from(JSON.stringify({ sort: ['amount', 'id'], values: ['abc', 'def'] })).toString('base64url');
     const e = await records.list(actor.workspaceId, 'deal', { sort: 'amount', cursor: forged }, env).then(
       () => null,
@@ -276,12 +267,12 @@ describe('schema changes on a populated object', () => {
       const broken = dealApp();
       broken.objects[1]!.fields.push({ key: 'title', type: 'number', label: { en: 'Dup' } });
       broken.objects[1]!.fields.push({ key: 'account', type: 'relation', target: 'missing', label: { en: 'A' } });
-      const e = await problem(meta.saveDraft(actor, 'crm', broken));
+      const e = await refusal(meta.saveDraft(actor, 'crm', broken));
       expect(e.status).toBe(422);
       const paths = e.errors.map((x) => x.field).join(' ');
       expect(paths).toMatch(/objects\/1\/fields\/\d+/);
       expect(await meta.getDraft(actor.workspaceId, 'crm')).toEqual(before);
-      expect((await problem(meta.createApp(actor, { key: 'crm' }))).status).toBe(409);
+      expect((await refusal(meta.createApp(actor, { key: 'crm' }))).status).toBe(409);
     } finally {
       await database.close();
     }

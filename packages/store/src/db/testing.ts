@@ -1,3 +1,4 @@
+import { ProblemError } from '@tessera/metadata';
 import pg from 'pg';
 import { openDatabase, type Database } from './connection';
 import { migrate } from '../migrations/runner';
@@ -40,4 +41,19 @@ export async function openTestDatabase(): Promise<Database> {
       await dropper.end();
     },
   };
+}
+
+/**
+ * The ProblemError a refused operation rejected with; fails (throws) when the operation
+ * succeeded or failed with anything else, so a test asserting a refusal cannot pass by
+ * accident.
+ */
+export async function refusal(operation: Promise<unknown>): Promise<ProblemError> {
+  const outcome = await operation.then(
+    () => ({ ok: true as const }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  if (outcome.ok) throw new Error('expected the operation to be refused, it succeeded');
+  if (!(outcome.error instanceof ProblemError)) throw outcome.error;
+  return outcome.error;
 }
