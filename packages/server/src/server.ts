@@ -1,6 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
-import { MetadataRepository, TokenRepository, UserRepository, type Database } from '@tessera/store';
+import { MetadataRepository, TokenRepository, UserRepository, checkRoles, type Database } from '@tessera/store';
+import { checkFlows } from '@tessera/workflow';
+import { checkDashboards, checkReports } from '@tessera/reports';
+import type { ServerContext } from './context';
+import { registerWorkflowRoutes } from './workflow/routes';
+import { registerReportsRoutes } from './reports/routes';
+import { registerAccessRoutes } from './access/routes';
 import { registerProblemHandlers } from './errors/problem';
 import { registerAuthentication } from './auth/authenticate';
 import { registerAuthRoutes } from './auth/routes';
@@ -30,9 +36,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       customOptions: { removeAdditional: false, allErrors: true },
     },
   });
-  const metadata = new MetadataRepository(database.db);
+  const metadata = new MetadataRepository(database.db, { documentChecks: [checkFlows, checkReports, checkDashboards, checkRoles] });
   const users = new UserRepository(database.db);
   const tokens = new TokenRepository(database.db);
+  const context: ServerContext = { database, metadata, users, tokens };
 
   registerProblemHandlers(app);
   app.register(cookie);
@@ -46,6 +53,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     registerAppOpenApiRoute(api, metadata);
     registerRecordRoutes(api, database, metadata);
     registerInboxRoutes(api, database);
+    registerWorkflowRoutes(api, context);
+    registerReportsRoutes(api, context);
+    registerAccessRoutes(api, context);
   });
   return app;
 }

@@ -4,10 +4,11 @@ export { migrate, loadMigrations, MIGRATIONS_DIR, type Migration } from './migra
 export type * from './db/schema';
 export * from './auth/index';
 export type { Actor } from './common/actor';
-export { MetadataRepository, type AppSummary, type VersionSummary } from './metadata/metadata-repository';
+export { MetadataRepository, type AppSummary, type VersionSummary, type DocumentCheck } from './metadata/metadata-repository';
 export { RecordRepository, MAX_PAGE_SIZE, type ApiRecord, type ListQuery, type ListResult, type RecordRepositoryOptions } from './records/record-repository';
 export { syncFieldIndexes } from './indexes/index-manager';
 export * from './records/write-hooks';
 export { mergeRecords, type MergeChoice, type MergeChoices } from './records/merge';
 export { fragmentToSql } from './records/sql-fragment';
 export { buildPendingIndexes } from './indexes/index-manager';
+export * from './access/index';

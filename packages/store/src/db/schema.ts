@@ -19,6 +19,7 @@ export interface UsersTable {
   locale: ColumnType<string, string | undefined, string>;
   created_at: Timestamp;
   disabled_at: Date | null;
+  manager_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AuthTokensTable {
@@ -96,6 +97,28 @@ export interface FieldIndexesTable {
   built_at: Date | string | null;
 }
 
+export interface TeamsTable {
+  workspace_id: string;
+  id: string;
+  name: string;
+  manager_id: string | null;
+  parent_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface TeamMembersTable {
+  workspace_id: string;
+  team_id: string;
+  user_id: string;
+}
+
+export interface UserRolesTable {
+  workspace_id: string;
+  app_id: string;
+  user_id: string;
+  role_key: string;
+}
+
 export interface SystemDatabase {
   workspaces: WorkspacesTable;
   users: UsersTable;
@@ -105,5 +128,8 @@ export interface SystemDatabase {
   records: RecordsTable;
   record_history: RecordHistoryTable;
   field_indexes: FieldIndexesTable;
+  teams: TeamsTable;
+  team_members: TeamMembersTable;
+  user_roles: UserRolesTable;
 }
 export type { Generated };

@@ -42,6 +42,9 @@ const EMPTY_DRAFT: AppDocument = { objects: [] };
  * the pointer, rollback only moves it. Published documents are cached by version,
  * which is safe because a version never changes.
  */
+/** Checks one section of a structurally valid app document; paths are slash paths from the document root, e.g. `flows/0/nodes/2`. */
+export type DocumentCheck = (doc: AppDocument) => FieldError[];
+
 export class MetadataRepository {
   private readonly published = new Map<string, PublishedApp>();
   /** `workspace/appKey` -> the running version and until when (ms) it is trusted */
@@ -53,11 +56,23 @@ export class MetadataRepository {
    * the app row again (0: always read). Every record request needs it; a publish or
    * rollback here takes effect at once, one by another process within this time.
    */
+  private readonly documentChecks: readonly DocumentCheck[];
+
+  /**
+   * `documentChecks`: the checks of the sections other packages own (flows, reports,
+   * roles), which this package cannot import; each runs after the structural and
+   * expression checks on every save and publish.
+   */
   constructor(
     private readonly db: Kysely<SystemDatabase>,
-    options: { pointerTtlMs?: number } = {},
+    options: { pointerTtlMs?: number; documentChecks?: readonly DocumentCheck[] } = {},
   ) {
     this.pointerTtlMs = options.pointerTtlMs ?? 1_000;
+    this.documentChecks = options.documentChecks ?? [];
+  }
+
+  private assertValidDraft(draft: unknown): asserts draft is AppDocument {
+    assertValidDraft(draft, this.documentChecks);
   }
 
   async listApps(workspaceId: string): Promise<AppSummary[]> {
@@ -72,7 +87,7 @@ export class MetadataRepository {
       ]);
     }
     const draft = input.draft ?? EMPTY_DRAFT;
-    assertValidDraft(draft);
+    this.assertValidDraft(draft);
     try {
       const row = await this.db
         .insertInto('apps')
@@ -106,7 +121,7 @@ export class MetadataRepository {
   }
 
   async saveDraft(actor: Actor, appKey: string, draft: unknown): Promise<AppDocument> {
-    assertValidDraft(draft);
+    this.assertValidDraft(draft);
     const result = await this.db
       .updateTable('apps')
       .set({ draft: JSON.stringify(draft), draft_updated_at: new Date(), draft_updated_by: actor.userId })
@@ -127,7 +142,7 @@ export class MetadataRepository {
       const app = await this.appRow(trx, actor.workspaceId, appKey, true);
       const previous = app.current_version == null ? null : await this.versionDocument(trx, actor.workspaceId, app.id, app.current_version);
       const draft = app.draft as AppDocument;
-      assertValidDraft(draft);
+      this.assertValidDraft(draft);
       const version = app.latest_version + 1;
       const { document, plan } = prepareVersion(previous, draft, version);
       await trx
@@ -273,10 +288,11 @@ export class MetadataRepository {
  * type-checks against the fields it names, so deleting or retyping a field that a formula
  * reads is refused with the path of each broken expression, next to the structural errors.
  */
-function assertValidDraft(draft: unknown): asserts draft is AppDocument {
+function assertValidDraft(draft: unknown, checks: readonly DocumentCheck[]): asserts draft is AppDocument {
   const errors = validateAppDocument(draft);
   const seen = new Set(errors.map((e) => `${e.field} ${e.code}`));
   for (const e of expressionErrors(draft, errors.length > 0)) if (!seen.has(`${e.field} ${e.code}`)) errors.push(e);
+  if (errors.length === 0) for (const check of checks) errors.push(...check(draft as AppDocument));
   if (errors.length > 0) throw new ProblemError('unprocessable', 'The app document is invalid', errors);
 }
 

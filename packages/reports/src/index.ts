@@ -1,0 +1,3 @@
+export type * from './model/result';
+export { checkReports } from './validate/check-reports';
+export { checkDashboards } from './validate/check-dashboards';

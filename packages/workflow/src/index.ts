@@ -1,0 +1,3 @@
+export type * from './model/types';
+export { APPROVAL_ACTIONS } from './model/types';
+export { checkFlows } from './validate/check-flows';
