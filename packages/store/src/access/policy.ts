@@ -10,6 +10,11 @@ export interface Viewer {
   userId: string | null;
   /** workspace administrators are not restricted by roles */
   isAdmin: boolean;
+  /**
+   * set when the caller authenticated with an API token scoped to roles: the viewer then
+   * acts with only these app roles (by key), never more than the user holds
+   */
+  tokenRoles?: string[] | null;
 }
 
 export const OBJECT_ACTIONS = ['create', 'read', 'update', 'delete', 'import', 'export'] as const;
