@@ -1,2 +1,3 @@
-export { OBJECT_ACTIONS, loadAccessPolicy, unrestrictedPolicy, type AccessPolicy, type ObjectAction, type Viewer } from './policy';
+export { OBJECT_ACTIONS, appRoles, fieldAccess, loadAccessPolicy, unrestrictedPolicy, type AccessPolicy, type ObjectAction, type Viewer, type ViewerReach } from './policy';
 export { checkRoles } from './check-roles';
+export { roleDefSchema, rolesSectionSchema, type FieldAccess, type ObjectGrant, type RecordScope, type RoleDef } from './role-model';

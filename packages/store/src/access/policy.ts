@@ -1,7 +1,9 @@
-import type { FieldDef, ObjectDef, PublishedApp } from '@tessera/metadata';
-import type { SqlFragment } from '@tessera/expr';
-import type { Kysely } from 'kysely';
+import { liveFields, type FieldDef, type ObjectDef, type PublishedApp } from '@tessera/metadata';
+import { compileFilterToSql, type SqlFragment } from '@tessera/expr';
+import { sql, type Kysely } from 'kysely';
 import type { SystemDatabase } from '../db/schema';
+import type { FieldAccess, ObjectGrant, RoleDef } from './role-model';
+import { Fragment, anyOf } from './scope-sql';
 
 /** Who is reading or writing, as the permission layer sees them. */
 export interface Viewer {
@@ -49,8 +51,168 @@ export function unrestrictedPolicy(viewer: Viewer): AccessPolicy {
   };
 }
 
+/** The people and teams a viewer's scopes resolve against, read in one statement. */
+export interface ViewerReach {
+  roles: string[];
+  /** the viewer and everyone reporting to them, directly or not: the owners of 'own' */
+  own: string[];
+  /** `own` plus the members of the viewer's teams and of the teams they (or their reports) manage */
+  team: string[];
+  /** teams the viewer is a member of: what a team share reaches */
+  teams: string[];
+}
+
 /** The policy of `viewer` in `app`, from the app's roles and the viewer's teams, roles and shares. */
-export async function loadAccessPolicy(_db: Kysely<SystemDatabase>, _app: PublishedApp, viewer: Viewer): Promise<AccessPolicy> {
-  // Replaced by the role model (issue 6); until then everyone is unrestricted.
-  return unrestrictedPolicy(viewer);
+export async function loadAccessPolicy(db: Kysely<SystemDatabase>, app: PublishedApp, viewer: Viewer): Promise<AccessPolicy> {
+  if (viewer.isAdmin || viewer.userId === null) return unrestrictedPolicy(viewer);
+  const reach = await loadReach(db, app.appId, viewer.workspaceId, viewer.userId);
+  return new RolePolicy(app, viewer, reach);
+}
+
+/**
+ * One round trip: the viewer's role keys in the app, their reports (the manager_id
+ * chain, recursively; UNION stops at a cycle), the teams they or their reports manage
+ * (and those teams' sub-teams), their own teams, and the members of all those teams.
+ */
+async function loadReach(db: Kysely<SystemDatabase>, appId: string, workspaceId: string, userId: string): Promise<ViewerReach> {
+  const rows = await sql<{ kind: 'role' | 'own' | 'team' | 'myteam'; v: string }>`
+    WITH RECURSIVE reports(id) AS (
+      SELECT ${userId}::uuid
+      UNION
+      SELECT u.id FROM users u JOIN reports r ON u.manager_id = r.id WHERE u.workspace_id = ${workspaceId}
+    ), managed(id) AS (
+      SELECT t.id FROM teams t WHERE t.workspace_id = ${workspaceId} AND t.manager_id IN (SELECT id FROM reports)
+      UNION
+      SELECT t.id FROM teams t JOIN managed m ON t.parent_id = m.id WHERE t.workspace_id = ${workspaceId}
+    ), mine AS (
+      SELECT team_id AS id FROM team_members WHERE workspace_id = ${workspaceId} AND user_id = ${userId}
+    )
+    SELECT 'role' AS kind, role_key AS v FROM user_roles WHERE workspace_id = ${workspaceId} AND app_id = ${appId} AND user_id = ${userId}
+    UNION ALL SELECT 'own', id::text FROM reports
+    UNION ALL SELECT 'myteam', id::text FROM mine
+    UNION ALL SELECT DISTINCT 'team', user_id::text FROM team_members
+      WHERE workspace_id = ${workspaceId} AND team_id IN (SELECT id FROM mine UNION SELECT id FROM managed)`.execute(db);
+  const reach: ViewerReach = { roles: [], own: [], team: [], teams: [] };
+  for (const { kind, v } of rows.rows) {
+    if (kind === 'role') reach.roles.push(v);
+    else if (kind === 'own') reach.own.push(v);
+    else if (kind === 'myteam') reach.teams.push(v);
+    else reach.team.push(v);
+  }
+  reach.team = [...new Set([...reach.own, ...reach.team])];
+  return reach;
+}
+
+/** The roles an app defines, as typed (checkRoles validated them on save). */
+export function appRoles(app: PublishedApp): RoleDef[] {
+  return (app.document.roles ?? []) as RoleDef[];
+}
+
+const RANK: Record<FieldAccess, number> = { none: 0, read: 1, write: 2 };
+
+/** A role grant's access to one field: as named, else write when the grant changes records, else read. */
+export function fieldAccess(grant: ObjectGrant, field: FieldDef): FieldAccess {
+  if (!grant.read) return 'none';
+  return grant.fields?.[field.key] ?? (grant.update || grant.create ? 'write' : 'read');
+}
+
+/**
+ * The union of the viewer's roles: an action is allowed when any role allows it, a
+ * field is as open as the most open role makes it, and the scope is the OR of the
+ * roles' scopes plus what was shared with the viewer or their teams.
+ */
+class RolePolicy implements AccessPolicy {
+  private readonly grants = new Map<string, ObjectGrant[]>();
+  private readonly scopes = new Map<string, SqlFragment | null>();
+  private readonly fields = new Map<string, Map<string, FieldAccess>>();
+  private readonly now = new Date();
+
+  constructor(
+    private readonly app: PublishedApp,
+    readonly viewer: Viewer,
+    private readonly reach: ViewerReach,
+  ) {
+    const held = new Set(reach.roles);
+    const allowed = viewer.tokenRoles ? new Set(viewer.tokenRoles) : null;
+    for (const role of appRoles(app)) {
+      if (!held.has(role.key) || (allowed && !allowed.has(role.key))) continue;
+      for (const [objectKey, grant] of Object.entries(role.objects)) {
+        const list = this.grants.get(objectKey) ?? [];
+        list.push(grant);
+        this.grants.set(objectKey, list);
+      }
+    }
+  }
+
+  private grantsOf(object: ObjectDef): ObjectGrant[] {
+    return this.grants.get(object.key) ?? [];
+  }
+
+  can(object: ObjectDef, action: ObjectAction): boolean {
+    return this.grantsOf(object).some((g) => g[action]);
+  }
+
+  private access(object: ObjectDef, field: FieldDef): FieldAccess {
+    let byField = this.fields.get(object.key);
+    if (!byField) {
+      byField = new Map();
+      for (const f of liveFields(object)) {
+        let best: FieldAccess = 'none';
+        for (const g of this.grantsOf(object)) {
+          const a = fieldAccess(g, f);
+          if (RANK[a] > RANK[best]) best = a;
+        }
+        byField.set(f.key, best);
+      }
+      this.fields.set(object.key, byField);
+    }
+    return byField.get(field.key) ?? 'none';
+  }
+
+  canReadField(object: ObjectDef, field: FieldDef): boolean {
+    return this.access(object, field) !== 'none';
+  }
+
+  canWriteField(object: ObjectDef, field: FieldDef): boolean {
+    return this.access(object, field) === 'write';
+  }
+
+  recordScope(object: ObjectDef, mode: 'read' | 'write'): SqlFragment | null {
+    const key = `${mode}:${object.key}`;
+    if (!this.scopes.has(key)) this.scopes.set(key, this.buildScope(object, mode));
+    return this.scopes.get(key)!;
+  }
+
+  private buildScope(object: ObjectDef, mode: 'read' | 'write'): SqlFragment | null {
+    const grants = this.grantsOf(object).filter((g) => (mode === 'read' ? g.read : g.read && (g.update || g.delete)));
+    if (grants.some((g) => g.scope === 'all')) return null;
+    const parts: SqlFragment[] = [];
+    for (const g of grants) {
+      if (g.scope === 'own') parts.push(ownedBy(this.reach.own));
+      else if (g.scope === 'team') parts.push(ownedBy(this.reach.team));
+      else if (typeof g.scope === 'object') {
+        parts.push(compileFilterToSql(g.scope.expression, { object, app: this.app.document }, { now: this.now, userId: this.viewer.userId ?? undefined }));
+      }
+    }
+    // Sharing widens what a role reaches, never what it may do: only objects the viewer can read.
+    if (this.can(object, 'read')) parts.push(sharedWith(this.viewer, this.reach.teams, mode));
+    return anyOf(parts);
+  }
+}
+
+function ownedBy(owners: string[]): SqlFragment {
+  return new Fragment().text('records.owner_id = ANY(').value(owners).text('::uuid[])').build();
+}
+
+function sharedWith(viewer: Viewer, teams: string[], mode: 'read' | 'write'): SqlFragment {
+  const f = new Fragment()
+    .text('records.id IN (SELECT s.record_id FROM record_shares s WHERE s.workspace_id = ')
+    .value(viewer.workspaceId)
+    .text(' AND (s.user_id = ')
+    .value(viewer.userId)
+    .text(' OR s.team_id = ANY(')
+    .value(teams)
+    .text('::uuid[]))');
+  if (mode === 'write') f.text(" AND s.level = 'edit'");
+  return f.text(')').build();
 }

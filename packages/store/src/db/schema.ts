@@ -119,6 +119,18 @@ export interface UserRolesTable {
   role_key: string;
 }
 
+/** A record shared with one user or one team (migrations/0006_access.sql). */
+export interface RecordSharesTable {
+  workspace_id: string;
+  id: string;
+  record_id: string;
+  user_id: string | null;
+  team_id: string | null;
+  level: 'read' | 'edit';
+  granted_by: string | null;
+  granted_at: Timestamp;
+}
+
 export interface SystemDatabase {
   workspaces: WorkspacesTable;
   users: UsersTable;
@@ -131,5 +143,6 @@ export interface SystemDatabase {
   teams: TeamsTable;
   team_members: TeamMembersTable;
   user_roles: UserRolesTable;
+  record_shares: RecordSharesTable;
 }
 export type { Generated };
