@@ -1,4 +1,15 @@
 export type * from './model/types';
 export { APPROVAL_ACTIONS } from './model/types';
 export { checkFlows } from './validate/check-flows';
+export {
+  flowExpressionScope,
+  compileFlowExpression,
+  compileFlowFilterToSql,
+  checkFlowExpression,
+  checkFlowFilter,
+  flowObject,
+  type FlowEvalInput,
+  type CompiledFlowExpression,
+} from './expressions/flow-expressions';
 export * from './time/index';
+export { exampleApp as exampleFlowApp, exampleFlow } from './model/example';
