@@ -13,3 +13,4 @@ export {
 } from './expressions/flow-expressions';
 export * from './time/index';
 export { exampleApp as exampleFlowApp, exampleFlow } from './model/example';
+export * from './approvals/index';

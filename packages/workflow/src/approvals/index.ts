@@ -1,0 +1,10 @@
+export {
+  allowedActions,
+  applyApprovalAction,
+  startApproval,
+  type ApprovalActionInput,
+  type ApprovalDecisionRecord,
+  type ApprovalOutcome,
+  type ApprovalState,
+  type ApprovalStep,
+} from './approval';
