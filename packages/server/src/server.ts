@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
-import { MetadataRepository, TokenRepository, UserRepository, checkRoles, type Database } from '@tessera/store';
+import { AuditLog, LoginLockout, MetadataRepository, TokenRepository, UserRepository, checkRoles, type Database, type LockoutPolicy } from '@tessera/store';
 import { checkFlows } from '@tessera/workflow';
 import { checkDashboards, checkReports } from '@tessera/reports';
 import type { ServerContext } from './context';
@@ -9,7 +9,9 @@ import { registerReportsRoutes } from './reports/routes';
 import { registerAccessRoutes } from './access/routes';
 import { registerProblemHandlers } from './errors/problem';
 import { registerAuthentication } from './auth/authenticate';
-import { registerAuthRoutes } from './auth/routes';
+import { registerAuthRoutes, type LoginRateLimit } from './auth/routes';
+import { registerSecurity } from './auth/security';
+import { registerAuditRoutes } from './audit/routes';
 import { registerHealthRoutes } from './health/routes';
 import { registerAppRoutes } from './apps/routes';
 import { registerRecordRoutes } from './records/routes';
@@ -21,6 +23,10 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** bytes; larger bodies get 413 before they are parsed */
   bodyLimit?: number;
+  /** login attempts per client address (default 20 a minute) */
+  loginRateLimit?: LoginRateLimit;
+  /** failed logins that lock an account, and for how long (default 5 in 15 minutes, locked 15 minutes) */
+  lockout?: LockoutPolicy;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -39,16 +45,20 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const metadata = new MetadataRepository(database.db, { documentChecks: [checkFlows, checkReports, checkDashboards, checkRoles] });
   const users = new UserRepository(database.db);
   const tokens = new TokenRepository(database.db);
-  const context: ServerContext = { database, metadata, users, tokens };
+  const audit = new AuditLog(database.db);
+  const lockout = new LoginLockout(database.db, options.lockout);
+  const context: ServerContext = { database, metadata, users, tokens, audit };
 
   registerProblemHandlers(app);
   app.register(cookie);
+  registerSecurity(app);
   registerAuthentication(app, tokens);
   registerDocs(app);
   // One child scope, registered after the docs plugins, so they see every route.
   app.register(async (api) => {
     registerHealthRoutes(api, database);
-    registerAuthRoutes(api, { users, tokens });
+    registerAuthRoutes(api, { users, tokens, lockout, audit, ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}) });
+    registerAuditRoutes(api, { database, metadata, users, audit });
     registerAppRoutes(api, metadata);
     registerAppOpenApiRoute(api, metadata);
     registerRecordRoutes(api, database, metadata);

@@ -12,3 +12,4 @@ export { mergeRecords, type MergeChoice, type MergeChoices } from './records/mer
 export { fragmentToSql } from './records/sql-fragment';
 export { buildPendingIndexes } from './indexes/index-manager';
 export * from './access/index';
+export * from './audit/index';

@@ -18,8 +18,14 @@ export function identity(request: FastifyRequest): TokenIdentity {
   return request.auth;
 }
 
-/** Writes through a browser session are the UI's; through a token, the API's. */
+/** Writes through a browser session are the UI's; through a token, the API's. IP and agent say from where, for the audit trail. */
 export function actorOf(request: FastifyRequest): Actor {
   const who = identity(request);
-  return { workspaceId: who.workspaceId, userId: who.userId, source: who.kind === 'session' ? 'ui' : 'api' };
+  return { workspaceId: who.workspaceId, userId: who.userId, source: who.kind === 'session' ? 'ui' : 'api', ...clientOf(request) };
+}
+
+/** The client's address (fastify's `request.ip`, which honours `trustProxy`) and User-Agent. */
+export function clientOf(request: FastifyRequest): { ip: string | null; userAgent: string | null } {
+  const agent = request.headers['user-agent'];
+  return { ip: request.ip ?? null, userAgent: typeof agent === 'string' ? agent.slice(0, 500) : null };
 }

@@ -27,4 +27,4 @@ export function generatePassword(): string {
   return randomBytes(18).toString('base64url');
 }
 
-export const MIN_PASSWORD_LENGTH = 8;
+export { MIN_PASSWORD_LENGTH } from './password-policy';

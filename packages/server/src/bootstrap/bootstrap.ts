@@ -1,6 +1,7 @@
 import { ProblemError } from '@tessera/metadata';
 import { UserRepository, WorkspaceRepository, normaliseEmail, type Database } from '@tessera/store';
-import { MIN_PASSWORD_LENGTH, generatePassword, hashPassword } from '../auth/passwords';
+import { generatePassword, hashPassword } from '../auth/passwords';
+import { MIN_PASSWORD_LENGTH, passwordProblems } from '../auth/password-policy';
 
 export interface BootstrapOptions {
   adminEmail?: string;
@@ -29,10 +30,12 @@ export const DEFAULT_ADMIN_EMAIL = 'admin@tessera.local';
 export async function bootstrap(database: Database, options: BootstrapOptions = {}): Promise<BootstrapResult> {
   const print = options.print ?? ((line: string) => console.log(line));
   const adminEmail = normaliseEmail(options.adminEmail ?? DEFAULT_ADMIN_EMAIL);
-  if (options.adminPassword !== undefined && options.adminPassword.length < MIN_PASSWORD_LENGTH) {
-    throw new ProblemError('unprocessable', `The admin password must have at least ${MIN_PASSWORD_LENGTH} characters`, [
-      { field: 'TESSERA_ADMIN_PASSWORD', code: 'too_short', message: `at least ${MIN_PASSWORD_LENGTH} characters` },
-    ]);
+  if (options.adminPassword !== undefined) {
+    const problems = passwordProblems(options.adminPassword, adminEmail, 'TESSERA_ADMIN_PASSWORD');
+    if (problems.length > 0) {
+      const detail = problems.some((p) => p.code === 'too_short') ? `The admin password must have at least ${MIN_PASSWORD_LENGTH} characters` : 'The admin password does not meet the password policy';
+      throw new ProblemError('unprocessable', detail, problems);
+    }
   }
   const password = options.adminPassword ?? generatePassword();
   const passwordHash = await hashPassword(password);

@@ -12,6 +12,7 @@ export interface IssuedToken {
   /** the secret; shown once, only its SHA-256 is stored */
   token: string;
   expiresAt: string | null;
+  roles: string[] | null;
 }
 
 export interface TokenInfo {
@@ -21,6 +22,8 @@ export interface TokenInfo {
   createdAt: string;
   expiresAt: string | null;
   lastUsedAt: string | null;
+  /** app role keys the token is narrowed to; null = all of its user's roles */
+  roles: string[] | null;
 }
 
 /** Who a valid token speaks for. */
@@ -29,6 +32,8 @@ export interface TokenIdentity {
   userId: string;
   tokenId: string;
   kind: TokenKind;
+  /** set when the token is narrowed to some app roles (by key): it acts with no more than these */
+  roles?: string[] | null;
 }
 
 /**
@@ -66,7 +71,12 @@ export class TokenRepository {
     this.verifiedTtlMs = options.verifiedTtlMs ?? DEFAULT_VERIFIED_TTL_MS;
   }
 
-  async issue(workspaceId: string, userId: string, options: { kind: TokenKind; name?: string; expiresAt?: Date | null }): Promise<IssuedToken> {
+  async issue(
+    workspaceId: string,
+    userId: string,
+    options: { kind: TokenKind; name?: string; expiresAt?: Date | null; roles?: string[] | null },
+  ): Promise<IssuedToken> {
+    const roles = options.roles == null ? null : [...new Set(options.roles)].sort();
     const token = `tsk_${workspaceId.replace(/-/g, '').toLowerCase()}_${randomBytes(32).toString('base64url')}`;
     const row = await this.db
       .insertInto('auth_tokens')
@@ -78,10 +88,11 @@ export class TokenRepository {
         name: options.name ?? '',
         token_hash: hashToken(token),
         expires_at: options.expiresAt ?? null,
+        roles,
       })
       .returning(['id', 'expires_at'])
       .executeTakeFirstOrThrow();
-    return { id: row.id, token, expiresAt: isoString(row.expires_at) };
+    return { id: row.id, token, expiresAt: isoString(row.expires_at), roles };
   }
 
   /** null for anything that is not a live token of an enabled user: malformed, unknown, expired, revoked. */
@@ -107,7 +118,7 @@ export class TokenRepository {
     const row = await this.db
       .selectFrom('auth_tokens as t')
       .innerJoin('users as u', (join) => join.onRef('u.workspace_id', '=', 't.workspace_id').onRef('u.id', '=', 't.user_id'))
-      .select(['t.id', 't.user_id', 't.kind', 't.expires_at', 't.last_used_at'])
+      .select(['t.id', 't.user_id', 't.kind', 't.expires_at', 't.last_used_at', 't.roles'])
       .where('t.workspace_id', '=', workspaceId)
       .where('t.token_hash', '=', hash)
       .where('t.revoked_at', 'is', null)
@@ -125,7 +136,7 @@ export class TokenRepository {
         .execute();
     }
     return {
-      identity: { workspaceId, userId: row.user_id, tokenId: row.id, kind: row.kind },
+      identity: { workspaceId, userId: row.user_id, tokenId: row.id, kind: row.kind, ...(row.roles ? { roles: row.roles } : {}) },
       expiresAt: row.expires_at == null ? null : new Date(row.expires_at).getTime(),
     };
   }
@@ -134,7 +145,7 @@ export class TokenRepository {
   async list(workspaceId: string, userId: string, kind: TokenKind = 'api'): Promise<TokenInfo[]> {
     const rows = await this.db
       .selectFrom('auth_tokens')
-      .select(['id', 'kind', 'name', 'created_at', 'expires_at', 'last_used_at'])
+      .select(['id', 'kind', 'name', 'created_at', 'expires_at', 'last_used_at', 'roles'])
       .where('workspace_id', '=', workspaceId)
       .where('user_id', '=', userId)
       .where('kind', '=', kind)
@@ -150,6 +161,7 @@ export class TokenRepository {
       createdAt: isoString(r.created_at) ?? '',
       expiresAt: isoString(r.expires_at),
       lastUsedAt: isoString(r.last_used_at),
+      roles: r.roles ?? null,
     }));
   }
 
@@ -169,6 +181,24 @@ export class TokenRepository {
     // verify racing it cannot cache the token again) keeps this one exact.
     this.verified.clear();
     if (Number(result.numUpdatedRows) === 0) throw new ProblemError('not_found', `Token ${id} not found`);
+  }
+
+  /**
+   * Ends every live session of a user except `keepTokenId` (after a password change, so a
+   * stolen session does not outlive it); API tokens are left to their owner. Returns how many.
+   */
+  async revokeSessions(workspaceId: string, userId: string, keepTokenId: string | null): Promise<number> {
+    let query = this.db
+      .updateTable('auth_tokens')
+      .set({ revoked_at: new Date() })
+      .where('workspace_id', '=', workspaceId)
+      .where('user_id', '=', userId)
+      .where('kind', '=', 'session')
+      .where('revoked_at', 'is', null);
+    if (keepTokenId) query = query.where('id', '<>', keepTokenId);
+    const result = await query.executeTakeFirst();
+    this.verified.clear();
+    return Number(result.numUpdatedRows);
   }
 }
 

@@ -3,6 +3,10 @@ export interface Actor {
   workspaceId: string;
   userId: string | null;
   source: 'api' | 'ui' | 'import' | 'flow' | 'system';
+  /** where the request came from (client IP), for the audit trail; absent for in-process writers */
+  ip?: string | null;
+  /** the client's User-Agent, for the audit trail */
+  userAgent?: string | null;
 }
 
 export function isoString(value: Date | string | null | undefined): string | null {

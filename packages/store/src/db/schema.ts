@@ -20,6 +20,9 @@ export interface UsersTable {
   created_at: Timestamp;
   disabled_at: Date | null;
   manager_id: ColumnType<string | null, string | null | undefined, string | null>;
+  failed_logins: ColumnType<number, number | undefined, number>;
+  failed_login_window_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface AuthTokensTable {
@@ -33,6 +36,8 @@ export interface AuthTokensTable {
   expires_at: Date | string | null;
   last_used_at: Date | string | null;
   revoked_at: Date | string | null;
+  /** app role keys the token is narrowed to; null = all of its user's roles */
+  roles: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
 }
 
 export interface AppsTable {
@@ -85,6 +90,22 @@ export interface RecordHistoryTable {
   actor_id: string | null;
   source: ColumnType<string, string | undefined, string>;
   at: Timestamp;
+  ip: ColumnType<string | null, string | null | undefined, string | null>;
+  user_agent: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface AuditLogTable {
+  workspace_id: string;
+  id: string;
+  at: Timestamp;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  source: ColumnType<string, string | undefined, string>;
+  ip: string | null;
+  user_agent: string | null;
+  details: ColumnType<unknown, string | undefined, string>;
 }
 
 export interface FieldIndexesTable {
@@ -139,6 +160,7 @@ export interface SystemDatabase {
   app_versions: AppVersionsTable;
   records: RecordsTable;
   record_history: RecordHistoryTable;
+  audit_log: AuditLogTable;
   field_indexes: FieldIndexesTable;
   teams: TeamsTable;
   team_members: TeamMembersTable;

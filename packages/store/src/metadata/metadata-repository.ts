@@ -15,6 +15,7 @@ import { checkAppExpressions } from '@tessera/expr';
 import type { SystemDatabase } from '../db/schema';
 import { isoString, sqlState, type Actor } from '../common/actor';
 import { buildPendingIndexes, syncFieldIndexes } from '../indexes/index-manager';
+import { appendAudit } from '../audit/audit-log';
 
 export interface AppSummary {
   id: string;
@@ -65,11 +66,15 @@ export class MetadataRepository {
    */
   constructor(
     private readonly db: Kysely<SystemDatabase>,
-    options: { pointerTtlMs?: number; documentChecks?: readonly DocumentCheck[] } = {},
+    options: { pointerTtlMs?: number; documentChecks?: readonly DocumentCheck[]; publishChecks?: readonly DocumentCheck[] } = {},
   ) {
     this.pointerTtlMs = options.pointerTtlMs ?? 1_000;
     this.documentChecks = options.documentChecks ?? [];
+    this.publishChecks = options.publishChecks ?? [];
   }
+
+  /** checks that only a publish must pass (e.g. an encrypted field needs a configured key); a draft may be saved without */
+  private readonly publishChecks: readonly DocumentCheck[];
 
   private assertValidDraft(draft: unknown): asserts draft is AppDocument {
     assertValidDraft(draft, this.documentChecks);
@@ -101,6 +106,7 @@ export class MetadataRepository {
         })
         .returningAll()
         .executeTakeFirstOrThrow();
+      await appendAudit(this.db, actor, { action: 'app.create', targetType: 'app', targetId: input.key });
       return toSummary(row);
     } catch (e) {
       if (sqlState(e) === '23505') {
@@ -129,6 +135,7 @@ export class MetadataRepository {
       .where('key', '=', appKey)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw notFound(appKey);
+    await appendAudit(this.db, actor, { action: 'app.draft_save', targetType: 'app', targetId: appKey });
     return draft as AppDocument;
   }
 
@@ -142,7 +149,7 @@ export class MetadataRepository {
       const app = await this.appRow(trx, actor.workspaceId, appKey, true);
       const previous = app.current_version == null ? null : await this.versionDocument(trx, actor.workspaceId, app.id, app.current_version);
       const draft = app.draft as AppDocument;
-      this.assertValidDraft(draft);
+      assertValidDraft(draft, [...this.documentChecks, ...this.publishChecks]);
       const version = app.latest_version + 1;
       const { document, plan } = prepareVersion(previous, draft, version);
       await trx
@@ -165,6 +172,7 @@ export class MetadataRepository {
         .where('id', '=', app.id)
         .execute();
       await syncFieldIndexes(trx, actor.workspaceId, document);
+      await appendAudit(trx, actor, { action: 'app.publish', targetType: 'app', targetId: appKey, details: { version, note, plan } });
       built = document;
       return { version, publishedAt: new Date().toISOString(), publishedBy: actor.userId, note, current: true, plan };
     });
@@ -246,6 +254,12 @@ export class MetadataRepository {
         .where('id', '=', app.id)
         .execute();
       await syncFieldIndexes(trx, actor.workspaceId, row.document as AppDocument);
+      await appendAudit(trx, actor, {
+        action: 'app.rollback',
+        targetType: 'app',
+        targetId: appKey,
+        details: { from: app.current_version, to: version, plan: row.change_plan },
+      });
       built = row.document as AppDocument;
       return {
         version,

@@ -581,6 +581,8 @@ export class RecordRepository {
         changes: JSON.stringify(changes),
         actor_id: actor.userId,
         source: actor.source,
+        ip: actor.ip ?? null,
+        user_agent: actor.userAgent ?? null,
       })
       .execute();
   }
@@ -606,9 +608,9 @@ async function insertWithHistory(db: Db, actor: Actor, object: ObjectDef, id: st
               ${actor.userId}, ${actor.userId}, ${actor.userId})
       RETURNING id, version, data, owner_id, created_at, created_by, updated_at, updated_by
     ), history AS (
-      INSERT INTO record_history (workspace_id, id, record_id, object_id, version, action, changes, actor_id, source)
+      INSERT INTO record_history (workspace_id, id, record_id, object_id, version, action, changes, actor_id, source, ip, user_agent)
       SELECT ${actor.workspaceId}, ${uuidv7()}, inserted.id, ${object.id!}, inserted.version, 'create',
-             ${JSON.stringify(diff({}, data))}::jsonb, ${actor.userId}, ${actor.source}
+             ${JSON.stringify(diff({}, data))}::jsonb, ${actor.userId}, ${actor.source}, ${actor.ip ?? null}, ${actor.userAgent ?? null}
       FROM inserted
     )
     SELECT * FROM inserted`.execute(db);
