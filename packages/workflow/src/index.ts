@@ -14,3 +14,4 @@ export {
 export * from './time/index';
 export { exampleApp as exampleFlowApp, exampleFlow } from './model/example';
 export * from './approvals/index';
+export * from './assignees/index';

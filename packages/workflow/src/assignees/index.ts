@@ -1,0 +1,1 @@
+export { isUserFieldKey, resolveAssignees, USER_SYSTEM_FIELDS, type AssigneeContext } from './resolve';
