@@ -23,11 +23,11 @@ const u = {
 
 const object: ObjectDef = {
   key: 'deal',
-  label: 'Deal',
+  label: { en: 'Deal' },
   fields: [
-    { key: 'title', type: 'text', label: 'Title' },
-    { key: 'reviewer', type: 'user', label: 'Reviewer' },
-    { key: 'old_reviewer', type: 'user', label: 'Old reviewer', deleted: true },
+    { key: 'title', type: 'text', label: { en: 'Title' } },
+    { key: 'reviewer', type: 'user', label: { en: 'Reviewer' } },
+    { key: 'old_reviewer', type: 'user', label: { en: 'Old reviewer' }, deleted: true },
   ],
 };
 
