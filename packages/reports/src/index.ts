@@ -6,3 +6,9 @@ export { CHART_TYPES, chartSpecSchema, type ChartSpec, type ChartType } from './
 export { formatValue, formatPeriod, formatMoney } from './charts/format';
 export { reportToCsv } from './export/csv';
 export { reportToXlsx } from './export/xlsx';
+export type * from './model/report';
+export { REPORT_KINDS, DATE_BUCKETS, AGGREGATES, MAX_REPORT_ROWS } from './model/report';
+export { reportSchema } from './model/schema';
+export { checkReport } from './validate/check-reports';
+export { compileReport, type CompiledReport, type RunOptions } from './compile/compile-report';
+export { runReport } from './run/run-report';

@@ -42,8 +42,12 @@ export interface ReportRow {
    * the matching record list
    */
   drill: unknown;
-  /** a subtotal row: the dimensions after `level` are null and roll up */
-  subtotal?: { level: number };
+  /**
+   * a subtotal row: the dimensions after `level` are null and roll up; `rolledUp` names
+   * the rolled-up dimension keys (a pivot's column totals roll up the row dimensions, which
+   * are not a suffix)
+   */
+  subtotal?: { level: number; rolledUp?: string[] };
 }
 
 export interface ReportResult {

@@ -1,0 +1,137 @@
+import type { Expression } from '@tessera/metadata';
+import { MAX_REPORT_ROWS, type SortDef } from '../model/report';
+import type { ReportColumn, ReportRow } from '../model/result';
+import type { CompileContext } from './context';
+import type { Dimension } from './dimensions';
+import type { Measure } from './measures';
+import { drillOf, sourceQuery } from './source';
+import { joinSql, Sql } from './sql';
+
+type Row = Record<string, unknown>;
+
+export interface GroupedPlan {
+  dimensions: Dimension[];
+  measures: Measure[];
+  /** extra conditions on the source rows (a forecast's close date is set...) */
+  conditions?: Sql[];
+  /** drill predicates matching `conditions` */
+  conditionDrill?: Expression[];
+  /** each set lists dimension indexes; absent: plain GROUP BY every dimension */
+  groupingSets?: number[][];
+  sort?: SortDef[];
+  limit?: number;
+  /** more final columns computed from the grouped row (a KPI's target and attainment) */
+  extraOutputs?: Sql;
+}
+
+export interface GroupedRows {
+  rows: ReportRow[];
+  totals?: ReportRow;
+}
+
+/**
+ * The statement of a grouped report (summary, pivot, KPI, forecast):
+ *
+ *   WITH agg AS (SELECT d0.., GROUPING(d0) AS g0.., m0.. FROM (<source>) src GROUP BY ...)
+ *   SELECT <outputs> FROM agg ORDER BY ... LIMIT ...
+ *
+ * Dimension values and measure inputs are computed once per record in the source
+ * subquery, so a field's JSON is cast once however many places use it. Totals and
+ * subtotals are GROUPING SETS of the same pass; GROUPING() tells the rows apart.
+ */
+export function groupedStatement(ctx: CompileContext, plan: GroupedPlan): Sql {
+  const { dimensions: dims, measures } = plan;
+  const list = [...dims.map((d) => d.source()), ...measures.flatMap((m) => m.source())];
+  const source = sourceQuery(ctx, list.length > 0 ? joinSql(list, ', ') : new Sql().text('1 AS one'), plan.conditions);
+  const grouping = dims.length > 0;
+  const agg = new Sql().text('WITH agg AS (SELECT ');
+  const selected = [
+    ...dims.map((d) => `d${d.index}${grouping ? `, GROUPING(d${d.index}) AS g${d.index}` : ''}${d.aggregated()}`),
+    ...measures.map((m) => `${m.aggregated()} AS m${m.index}`),
+  ];
+  agg.text(selected.join(', '));
+  agg.text(' FROM (').append(source).text(') AS src');
+  if (grouping) {
+    const all = dims.map((d) => `d${d.index}`);
+    if (plan.groupingSets) agg.text(` GROUP BY GROUPING SETS (${plan.groupingSets.map((set) => `(${set.map((i) => all[i]).join(', ')})`).join(', ')})`);
+    else agg.text(` GROUP BY ${all.join(', ')}`);
+  }
+  agg.text(')');
+
+  const outputs = joinSql(
+    [
+      ...dims.map((d) => new Sql().append(d.output()).text(`, g${d.index}`)),
+      ...measures.map((m) => m.output().text(` AS m${m.index}`)),
+      ...(plan.extraOutputs ? [plan.extraOutputs] : []),
+    ],
+    ', ',
+  );
+  const order = orderBy(plan);
+  const limit = Math.min(plan.limit ?? MAX_REPORT_ROWS, MAX_REPORT_ROWS);
+  const out = new Sql().append(agg).text(' SELECT ').append(outputs);
+  if (!grouping) return out.text(' FROM agg');
+  if (plan.groupingSets) {
+    // the limit counts detail rows; subtotal and total rows always come along
+    out.text(' FROM (SELECT agg.*, row_number() OVER (PARTITION BY ').text(dims.map((d) => `g${d.index}`).join(' + ')).text(' = 0 ORDER BY ').append(order);
+    out.text(') AS rn FROM agg) agg WHERE ').text(dims.map((d) => `g${d.index}`).join(' + ')).text(' > 0 OR rn <= ').value(limit);
+  } else {
+    out.text(' FROM agg');
+  }
+  out.text(' ORDER BY ').append(order);
+  if (!plan.groupingSets) out.text(' LIMIT ').value(limit);
+  return out;
+}
+
+/** User sort keys first, then the dimensions in order, each rolled-up row after the rows it sums. */
+function orderBy(plan: GroupedPlan): Sql {
+  const parts: Sql[] = [];
+  const used = new Set<string>();
+  for (const s of plan.sort ?? []) {
+    const dim = plan.dimensions.find((d) => d.key === s.key);
+    const measure = plan.measures.find((m) => m.key === s.key);
+    if (dim) {
+      parts.push(dim.order(s.direction));
+      used.add(dim.key);
+    } else if (measure) parts.push(new Sql().text(`m${measure.index} ${s.direction === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`));
+  }
+  for (const d of plan.dimensions) {
+    if (!used.has(d.key)) parts.push(d.order());
+    parts.push(new Sql().text(`g${d.index}`));
+  }
+  return joinSql(parts, ', ');
+}
+
+/** Rows of the grouped statement as report rows; the all-rolled-up row is the totals. */
+export function readGrouped(ctx: CompileContext, plan: GroupedPlan, rows: Row[], extra?: (row: Row, values: Record<string, unknown>) => void): GroupedRows {
+  const out: GroupedRows = { rows: [] };
+  for (const row of rows) {
+    const values: Record<string, unknown> = {};
+    const own: Expression[] = [...(plan.conditionDrill ?? [])];
+    const rolled: string[] = [];
+    for (const d of plan.dimensions) {
+      if (row[`g${d.index}`] === 1) {
+        rolled.push(d.key);
+        values[d.key] = null;
+      } else {
+        values[d.key] = d.read(row);
+        own.push(d.drill(row));
+      }
+    }
+    for (const m of plan.measures) values[m.key] = m.read(row[`m${m.index}`]);
+    extra?.(row, values);
+    const reportRow: ReportRow = { values, drill: drillOf(ctx, own) };
+    if (plan.dimensions.length > 0 && rolled.length === plan.dimensions.length) out.totals = reportRow;
+    else {
+      if (rolled.length > 0) {
+        const level = plan.dimensions.findIndex((d) => rolled.includes(d.key));
+        reportRow.subtotal = { level, rolledUp: rolled };
+      }
+      out.rows.push(reportRow);
+    }
+  }
+  return out;
+}
+
+export function columnsOf(plan: GroupedPlan): ReportColumn[] {
+  return [...plan.dimensions.map((d) => d.column), ...plan.measures.map((m) => m.column)];
+}
