@@ -12,3 +12,7 @@ export { reportSchema } from './model/schema';
 export { checkReport } from './validate/check-reports';
 export { compileReport, type CompiledReport, type RunOptions } from './compile/compile-report';
 export { runReport } from './run/run-report';
+export { GRID_COLUMNS, GLOBAL_FILTER_TYPES, type DashboardDef, type WidgetDef, type WidgetLayout, type GlobalFilterDef, type GlobalFilterType, type GlobalFilterValue } from './dashboards/dashboard';
+export { dashboardSchema, dashboardsSectionSchema } from './dashboards/schema';
+export { parseFilterValues, globalFilterExpression, zonedMidnight } from './dashboards/filter-values';
+export { runDashboard, findDashboard, type DashboardResult, type WidgetResult, type RunDashboardOptions } from './dashboards/run-dashboard';

@@ -17,8 +17,10 @@ export function exportLines(result: ReportResult, locale: Locale): ExportLine[] 
   const dims = result.columns.flatMap((c, i) => (c.role === 'dimension' ? [i] : []));
   const lines: ExportLine[] = result.rows.map((row) => {
     if (!row.subtotal) return { row, emphasis: null };
-    // the dimensions after `level` roll up; the first of them says so
-    const column = dims[row.subtotal.level] ?? dims[dims.length - 1];
+    // the rolled-up dimensions (those after `level` unless named) are empty; the first of them says so
+    const rolledUp = row.subtotal.rolledUp?.[0];
+    const named = rolledUp === undefined ? -1 : result.columns.findIndex((c) => c.key === rolledUp);
+    const column = named >= 0 ? named : (dims[row.subtotal.level] ?? dims[dims.length - 1]);
     return { row, emphasis: 'subtotal', ...(column === undefined ? {} : { caption: { column, text: SUBTOTAL[locale] } }) };
   });
   if (result.totals) {
