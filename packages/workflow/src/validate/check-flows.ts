@@ -1,6 +1,64 @@
+import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import type { AppDocument, FieldError } from '@tessera/metadata';
+import { flowsSectionSchema } from '../model/schema';
+import type { FlowDef } from '../model/types';
+import { FlowCheck } from './context';
+import { checkGraph } from './graph';
+import { checkReferences } from './references';
 
-/** Checks the `flows` section of an app document before it is saved or published. */
-export function checkFlows(_doc: AppDocument): FieldError[] {
-  return [];
+const validateSection = new Ajv2020({ allErrors: true, strict: true, discriminator: true }).compile(flowsSectionSchema);
+
+/**
+ * Checks the `flows` section of an app document before it is saved or published: its shape
+ * (the JSON Schema of FlowDef), then per flow the graph (one start, reachable nodes, every
+ * node reaching an end, gateway defaults, fork/join pairs) and what the nodes refer to
+ * (fields, objects, roles, variables, expressions, durations, cron). Every error's `field` is
+ * its path, `flows/<i>/nodes/<j>/...`, and its message names the node id.
+ */
+export function checkFlows(doc: AppDocument): FieldError[] {
+  const flows = doc.flows;
+  if (flows === undefined) return [];
+  if (!validateSection(flows)) return shapeErrors(validateSection.errors, flows);
+  const errors: FieldError[] = [];
+  const keys = new Set<string>();
+  (flows as FlowDef[]).forEach((flow, i) => {
+    if (keys.has(flow.key)) errors.push({ field: `flows/${i}/key`, code: 'duplicate', message: `Flow "${flow.key}": the key is used by another flow` });
+    keys.add(flow.key);
+    errors.push(...checkFlow(doc, flow, `flows/${i}`));
+  });
+  return errors;
+}
+
+/** The semantic checks of one structurally valid flow; `at` is its path, e.g. `flows/0`. */
+export function checkFlow(doc: AppDocument, flow: FlowDef, at = 'flows/0'): FieldError[] {
+  const c = new FlowCheck(doc, flow, at);
+  checkGraph(c);
+  checkReferences(c);
+  return c.errors;
+}
+
+function shapeErrors(errors: ErrorObject[] | null | undefined, flows: unknown): FieldError[] {
+  const out: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const e of errors ?? []) {
+    const parts = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const params = e.params as Record<string, unknown>;
+    if (e.keyword === 'required' && typeof params.missingProperty === 'string') parts.push(params.missingProperty);
+    if (e.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') parts.push(params.additionalProperty);
+    const field = ['flows', ...parts].join('/');
+    const message = e.keyword === 'additionalProperties' ? `unknown property ${String(params.additionalProperty)}` : e.keyword === 'required' ? `${String(params.missingProperty)} is required` : (e.message ?? e.keyword);
+    if (seen.has(`${field} ${message}`)) continue;
+    seen.add(`${field} ${message}`);
+    out.push({ field, code: e.keyword, message: `${elementLabel(flows, parts)}${message}` });
+  }
+  return out;
+}
+
+/** `Node "review": ` for a path inside a node (or edge), so shape errors name the element too */
+function elementLabel(flows: unknown, parts: string[]): string {
+  const [i, section, j] = parts;
+  if (i === undefined || (section !== 'nodes' && section !== 'edges') || j === undefined) return '';
+  const element = (flows as Record<string, Record<string, Record<string, unknown>[]>>)[i]?.[section]?.[Number(j)];
+  const id = element && typeof element === 'object' ? element.id : undefined;
+  return typeof id === 'string' ? `${section === 'nodes' ? 'Node' : 'Edge'} "${id}": ` : '';
 }
