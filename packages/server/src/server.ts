@@ -23,6 +23,11 @@ export interface ServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** bytes; larger bodies get 413 before they are parsed */
   bodyLimit?: number;
+  /**
+   * trust X-Forwarded-* from a reverse proxy (fastify's option): then the client address in
+   * the audit trail is the real one, and the session cookie is Secure when the proxy speaks https
+   */
+  trustProxy?: FastifyServerOptions['trustProxy'];
   /** login attempts per client address (default 20 a minute) */
   loginRateLimit?: LoginRateLimit;
   /** failed logins that lock an account, and for how long (default 5 in 15 minutes, locked 15 minutes) */
@@ -37,6 +42,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
     ajv: {
       // Unknown properties are errors to report, not input to drop silently; report them all at once.
       customOptions: { removeAdditional: false, allErrors: true },

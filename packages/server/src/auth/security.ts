@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import { ProblemError } from '@tessera/metadata';
 
 /**
  * Security headers on every response, and the rate-limit plugin that individual routes
@@ -30,6 +31,13 @@ export function registerSecurity(app: FastifyInstance): void {
     // the API is called cross-origin by nobody we know of; same-origin keeps it that way
     crossOriginResourcePolicy: { policy: 'same-origin' },
     referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
   });
-  app.register(rateLimit, { global: false });
+  app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new ProblemError('too_many_requests', `Too many attempts from this address; retry in ${context.after}`, [
+        { field: 'request', code: 'rate_limited', message: `at most ${context.max} attempts per window` },
+      ]),
+  });
 }
