@@ -15,3 +15,4 @@ export * from './time/index';
 export { exampleApp as exampleFlowApp, exampleFlow } from './model/example';
 export * from './approvals/index';
 export * from './assignees/index';
+export * from './effects/index';
