@@ -66,7 +66,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     registerAuthRoutes(api, { users, tokens, lockout, audit, ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}) });
     registerAuditRoutes(api, { database, metadata, users, audit });
     registerAppRoutes(api, metadata);
-    registerAppOpenApiRoute(api, metadata);
+    registerAppOpenApiRoute(api, metadata, database);
     registerRecordRoutes(api, database, metadata);
     registerInboxRoutes(api, database);
     registerWorkflowRoutes(api, context);

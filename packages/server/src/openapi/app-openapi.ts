@@ -1,4 +1,5 @@
 import { liveObjects, recordJsonSchema, type ObjectDef, type PublishedApp } from '@tessera/metadata';
+import type { AccessPolicy } from '@tessera/store';
 
 type Json = Record<string, unknown>;
 
@@ -14,20 +15,26 @@ const ERRORS = {
 /**
  * OpenAPI 3.1 for one published app version: a path pair per live object, with the
  * record schemas the server validates against, so the document cannot drift from
- * what the API accepts.
+ * what the API accepts. With `access`, the document is the caller's: only the objects
+ * they may read, only the fields they may see, fields they may not change marked
+ * readOnly and left out of the input schemas, and only the operations they may call.
  */
-export function appOpenApi(app: PublishedApp, serverUrl = '/'): Json {
+export function appOpenApi(app: PublishedApp, serverUrl = '/', access?: AccessPolicy): Json {
   const schemas: Json = { Problem: PROBLEM_SCHEMA };
   const paths: Json = {};
   for (const object of liveObjects(app.document)) {
+    if (access && !access.can(object, 'read')) continue;
     const name = schemaName(object.key);
-    schemas[`${name}`] = recordJsonSchema(object, 'read', app.document);
-    schemas[`${name}Create`] = recordJsonSchema(object, 'create');
-    schemas[`${name}Update`] = recordJsonSchema(object, 'update');
+    const visible = access ? { ...object, fields: object.fields.filter((f) => access.canReadField(object, f)) } : object;
+    const writable = access ? { ...visible, fields: visible.fields.filter((f) => access.canWriteField(object, f)) } : object;
+    schemas[`${name}`] = markReadOnly(recordJsonSchema(visible, 'read', app.document) as Json, visible, writable);
+    schemas[`${name}Create`] = recordJsonSchema(writable, 'create');
+    schemas[`${name}Update`] = recordJsonSchema(writable, 'update');
     const base = `/api/apps/${app.appKey}/records/${object.key}`;
-    paths[base] = collectionPath(object, name);
-    paths[`${base}/{id}`] = itemPath(object, name);
-    paths[`${base}/{id}/restore`] = restorePath(object, name);
+    const may = (action: 'create' | 'update' | 'delete') => !access || access.can(object, action);
+    paths[base] = only(collectionPath(object, name), { post: may('create') });
+    paths[`${base}/{id}`] = only(itemPath(object, name), { patch: may('update'), delete: may('delete') });
+    if (may('delete')) paths[`${base}/{id}/restore`] = restorePath(object, name);
   }
   return {
     openapi: '3.1.0',
@@ -43,6 +50,25 @@ export function appOpenApi(app: PublishedApp, serverUrl = '/'): Json {
       },
     },
   };
+}
+
+/** Fields the caller sees but may not change are readOnly in the record schema. */
+function markReadOnly(schema: Json, visible: ObjectDef, writable: ObjectDef): Json {
+  const properties = schema.properties as Record<string, Json> | undefined;
+  if (!properties || writable.fields.length === visible.fields.length) return schema;
+  const canWrite = new Set(writable.fields.map((f) => f.key));
+  for (const field of visible.fields) {
+    const property = properties[field.key];
+    if (property && !canWrite.has(field.key)) properties[field.key] = { ...property, readOnly: true };
+  }
+  return schema;
+}
+
+/** Drops the operations the caller may not call. */
+function only(path: Json, allowed: Record<string, boolean>): Json {
+  const out: Json = { ...path };
+  for (const [method, ok] of Object.entries(allowed)) if (!ok) delete out[method];
+  return out;
 }
 
 function schemaName(key: string): string {

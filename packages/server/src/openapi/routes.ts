@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { MetadataRepository } from '@tessera/store';
+import type { Database, MetadataRepository } from '@tessera/store';
+import { accessPolicyFor } from '../auth/access';
 import { identity } from '../auth/context';
 import { appParams } from '../apps/params';
 import { appOpenApi } from './app-openapi';
@@ -36,9 +37,10 @@ export function registerDocs(app: FastifyInstance): void {
   app.register(swaggerUi, { routePrefix: '/docs', uiConfig });
 }
 
-export function registerAppOpenApiRoute(app: FastifyInstance, metadata: MetadataRepository): void {
+export function registerAppOpenApiRoute(app: FastifyInstance, metadata: MetadataRepository, database: Database): void {
   app.get<{ Params: { app: string } }>('/api/apps/:app/openapi.json', { schema: { params: appParams } }, async (request) => {
     const published = await metadata.getPublished(identity(request).workspaceId, request.params.app);
-    return appOpenApi(published);
+    // the caller's document: what they may read and call, nothing more
+    return appOpenApi(published, '/', await accessPolicyFor(request, database, published));
   });
 }

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { validateRecordInput } from '@tessera/metadata';
-import { RecordRepository, type ApiRecord, type Database, type MergeChoices, type MetadataRepository } from '@tessera/store';
+import { ProblemError, findField, validateRecordInput, type ObjectDef } from '@tessera/metadata';
+import { RecordRepository, type AccessPolicy, type ApiRecord, type Database, type MergeChoices, type MetadataRepository } from '@tessera/store';
 import { findDuplicates, localeOf, ruleEngineFor } from '@tessera/rules';
 import { actorOf, identity } from '../auth/context';
+import { accessPolicyFor } from '../auth/access';
 import { objectParams, recordParams } from '../apps/params';
 import { etag } from './if-match';
 
@@ -43,24 +44,28 @@ export function registerDuplicateRoutes(app: FastifyInstance, database: Database
     '/api/apps/:app/records/:object/duplicates',
     { schema: { params: objectParams, querystring: duplicatesQuery } },
     async (request): Promise<DuplicatesResponse> => {
-      const records = new RecordRepository(database.db, await published(request));
+      const app = await published(request);
+      const access = await accessPolicyFor(request, database, app);
+      const records = new RecordRepository(database.db, app, { access });
       const object = records.object(request.params.object);
+      if (!access.can(object, 'read')) throw new ProblemError('forbidden', `You may not read ${object.key} records`);
+      refuseHiddenFields(access, object, request.body);
       // a partial record is fine: a form asks as soon as the fields a rule needs are filled
       const values = validateRecordInput(object, request.body ?? {}, 'update');
       const workspaceId = identity(request).workspaceId;
       const matches = await findDuplicates(database.db, workspaceId, object, values, request.query.exclude?.toLowerCase() ?? null);
-      return {
-        matches: await Promise.all(
-          matches.map(async (m) => ({
-            rule: m.rule,
-            action: m.action,
-            // a candidate deleted since the check is simply no longer a candidate
-            records: (await Promise.all(m.recordIds.map((id) => records.get(workspaceId, object.key, id).catch(() => null)))).filter(
-              (r): r is ApiRecord => r !== null,
-            ),
-          })),
-        ),
-      };
+      const found = await Promise.all(
+        matches.map(async (m) => ({
+          rule: m.rule,
+          action: m.action,
+          // a candidate deleted since the check, or outside the caller's scope, is not one they are shown
+          records: (await Promise.all(m.recordIds.map((id) => records.get(workspaceId, object.key, id).catch(() => null)))).filter(
+            (r): r is ApiRecord => r !== null,
+          ),
+        })),
+      );
+      // a match with nothing visible would confirm that a record the caller cannot see holds these values
+      return { matches: found.filter((m) => m.records.length > 0) };
     },
   );
 
@@ -70,10 +75,26 @@ export function registerDuplicateRoutes(app: FastifyInstance, database: Database
     async (request, reply) => {
       const app = await published(request);
       // with the rule engine, as every record write: the survivor's rollups and the re-pointed records' formulas follow the merge
-      const records = new RecordRepository(database.db, app, { hooks: ruleEngineFor(app), locale: localeOf(request.headers['accept-language']) });
+      const records = new RecordRepository(database.db, app, {
+        hooks: ruleEngineFor(app),
+        locale: localeOf(request.headers['accept-language']),
+        access: await accessPolicyFor(request, database, app),
+      });
       const { mergeId, choices = {} } = request.body;
       const survivor = await records.merge(actorOf(request), request.params.object, request.params.id, mergeId, choices as MergeChoices);
       return reply.header('ETag', etag(survivor.version)).send(survivor);
     },
   );
+}
+
+/** A duplicate check on a field the caller cannot see would tell them whether someone holds a value. */
+function refuseHiddenFields(access: AccessPolicy, object: ObjectDef, body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+  const hidden = Object.keys(body).filter((key) => {
+    const field = findField(object, key);
+    return field !== undefined && !access.canReadField(object, field);
+  });
+  if (hidden.length > 0) {
+    throw new ProblemError('unprocessable', 'Invalid record', hidden.map((key) => ({ field: key, code: 'unknown_field', message: `${key} is not a field of ${object.key}` })));
+  }
 }

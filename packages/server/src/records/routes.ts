@@ -3,6 +3,7 @@ import type { EvalEnv } from '@tessera/expr';
 import { RecordRepository, type Database, type MetadataRepository } from '@tessera/store';
 import { localeOf, ruleEngineFor } from '@tessera/rules';
 import { actorOf, identity } from '../auth/context';
+import { accessPolicyFor } from '../auth/access';
 import { objectParams, recordParams } from '../apps/params';
 import { listQuerySchema, toListQuery, type ListQueryString } from './list-query';
 import { etag, expectedVersion } from './if-match';
@@ -22,7 +23,11 @@ export function registerRecordRoutes(app: FastifyInstance, database: Database, m
   // rule messages follows the request.
   const repository = async (request: FastifyRequest<{ Params: { app: string } }>) => {
     const published = await metadata.getPublished(identity(request).workspaceId, request.params.app);
-    return new RecordRepository(database.db, published, { hooks: ruleEngineFor(published), locale: localeOf(request.headers['accept-language']) });
+    return new RecordRepository(database.db, published, {
+      hooks: ruleEngineFor(published),
+      locale: localeOf(request.headers['accept-language']),
+      access: await accessPolicyFor(request, database, published),
+    });
   };
 
   app.get<ObjectRoute & { Querystring: ListQueryString }>(
