@@ -8,3 +8,4 @@ export { compileExpression } from './compile/closure';
 export { compileFilterToSql } from './sql/compile';
 export { fieldSqlExpression, systemFieldSqlExpression } from './sql/fields';
 export { isCnCreditCode, isCnMobile, isEmail } from './values/validators';
+export { wallClock as zonedWallClock, type WallClock as ZonedWallClock } from './dates/calendar';

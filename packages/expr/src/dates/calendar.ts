@@ -76,7 +76,7 @@ function formatter(timezone: string): Intl.DateTimeFormat {
   return f;
 }
 
-type WallClock = Readonly<{ y: number; m: number; d: number; h: number; mi: number; s: number }>;
+export type WallClock = Readonly<{ y: number; m: number; d: number; h: number; mi: number; s: number }>;
 
 /**
  * The last answer per zone, by whole second: `today` and relative dates ask for the same
@@ -85,8 +85,8 @@ type WallClock = Readonly<{ y: number; m: number; d: number; h: number; mi: numb
  */
 const lastWallClock = new Map<string, { second: number; wall: WallClock }>();
 
-/** Wall-clock fields of an instant in a zone. */
-function wallClock(t: number, timezone: string): WallClock {
+/** Wall-clock fields of an instant in a zone (whole seconds); throws ProblemError for an unknown zone. */
+export function wallClock(t: number, timezone: string): WallClock {
   const second = Math.floor(t / 1000);
   const last = lastWallClock.get(timezone);
   if (last && last.second === second) return last.wall;

@@ -1,36 +1,15 @@
 /**
  * Wall clocks in IANA zones, from Intl alone (no tz database of our own): the instant -> local
- * fields direction is what Intl offers; the local -> instant direction is solved from the zone's
- * offsets around the wanted wall time, resolving a DST gap forward and a repeated hour to its
- * first occurrence (the "compatible" rule of Temporal and of most calendars), so "tomorrow at
- * the same time" lands where a person expects.
+ * fields direction is the expression language's (zonedWallClock); the local -> instant
+ * direction is solved here from the zone's offsets around the wanted wall time, resolving a
+ * DST gap forward and a repeated hour to its first occurrence (the "compatible" rule of
+ * Temporal and of most calendars), so "tomorrow at the same time" lands where a person expects.
  */
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** throws RangeError for a name that is not an IANA zone */
-function formatter(timezone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timezone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      era: 'short',
-    });
-    formatters.set(timezone, f);
-  }
-  return f;
-}
+import { zonedWallClock } from '@tessera/expr';
 
 export function isTimeZone(timezone: string): boolean {
   try {
-    formatter(timezone);
+    zonedWallClock(0, timezone);
     return true;
   } catch {
     return false;
@@ -49,18 +28,7 @@ export interface WallClock {
 }
 
 export function wallClockAt(t: number, timezone: string): WallClock {
-  const parts: Record<string, string> = {};
-  for (const p of formatter(timezone).formatToParts(new Date(t))) parts[p.type] = p.value;
-  const year = Number(parts.year);
-  return {
-    y: parts.era === 'BC' || parts.era === 'B' ? 1 - year : year,
-    m: Number(parts.month),
-    d: Number(parts.day),
-    h: Number(parts.hour),
-    mi: Number(parts.minute),
-    s: Number(parts.second),
-    ms: ((t % 1000) + 1000) % 1000,
-  };
+  return { ...zonedWallClock(t, timezone), ms: ((t % 1000) + 1000) % 1000 };
 }
 
 /** the wall clock read as if it were UTC, in ms: a number line on which local times compare */
