@@ -10,7 +10,7 @@ import {
   retryDelayMs,
   retryMaxAttempts,
 } from '../src/time';
-import { wallClockAt } from '../src/time/zone';
+import { instantOfWall, wallClockAt } from '../src/time';
 
 const at = (iso: string) => new Date(iso);
 const HOUR = 3_600_000;
@@ -116,6 +116,14 @@ describe('addIsoDuration', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('instantOfWall', () => {
+  it('finds the instant of a local wall time: midnight in Shanghai, a skipped and a repeated hour in New York', () => {
+    expect(new Date(instantOfWall(Date.UTC(2026, 4, 20), 'Asia/Shanghai'))).toEqual(at('2026-05-19T16:00:00Z'));
+    expect(new Date(instantOfWall(Date.UTC(2026, 2, 8, 2, 30), 'America/New_York'))).toEqual(at('2026-03-08T07:30:00Z'));
+    expect(new Date(instantOfWall(Date.UTC(2026, 10, 1, 1, 30), 'America/New_York'))).toEqual(at('2026-11-01T05:30:00Z'));
   });
 });
 
