@@ -16,3 +16,7 @@ export { exampleApp as exampleFlowApp, exampleFlow } from './model/example';
 export * from './approvals/index';
 export * from './assignees/index';
 export * from './effects/index';
+export { WorkflowEngine, type WorkflowEngineOptions, type WorkerOptions } from './engine/workflow-engine';
+export type { InstanceView, TimelineEntry, FlowTaskView, IncidentView } from './engine/views';
+export { WorkerCrash } from './engine/errors';
+export { JobQueue, type JobKind, type JobSpec, type ClaimedJob } from './queue/job-queue';

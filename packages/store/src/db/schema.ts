@@ -152,6 +152,122 @@ export interface RecordSharesTable {
   granted_at: Timestamp;
 }
 
+/** Workflow engine tables (migrations/0005_workflow.sql). */
+type Json<T = unknown> = ColumnType<T, string | undefined, string>;
+
+export interface FlowInstancesTable {
+  workspace_id: string;
+  id: string;
+  app_id: string;
+  app_key: string;
+  app_version: number;
+  flow_key: string;
+  object_id: string | null;
+  record_id: string | null;
+  status: ColumnType<'running' | 'completed' | 'cancelled' | 'failed', 'running' | 'completed' | 'cancelled' | 'failed' | undefined>;
+  result: string | null;
+  variables: Json<Record<string, unknown>>;
+  visits: Json<Record<string, number>>;
+  start_key: string | null;
+  started_by: string | null;
+  started_at: Timestamp;
+  updated_at: Timestamp;
+  ended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface FlowTokensTable {
+  workspace_id: string;
+  id: string;
+  instance_id: string;
+  node_id: string;
+  status: 'ready' | 'waiting' | 'joining' | 'done' | 'cancelled';
+  arrived_by: string | null;
+  visit: ColumnType<number, number | undefined, number>;
+  state: ColumnType<unknown, string | null | undefined, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface FlowTasksTable {
+  workspace_id: string;
+  id: string;
+  instance_id: string;
+  token_id: string;
+  node_id: string;
+  visit: number;
+  assignee_id: string;
+  status: ColumnType<'open' | 'done' | 'cancelled', 'open' | 'done' | 'cancelled' | undefined>;
+  due_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  decision: string | null;
+  comment: string | null;
+  created_at: Timestamp;
+  completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface FlowEventsTable {
+  workspace_id: string;
+  id: string;
+  instance_id: string;
+  token_id: string | null;
+  node_id: string | null;
+  action: string;
+  actor_id: string | null;
+  comment: string | null;
+  data: ColumnType<unknown, string | null | undefined, string | null>;
+  at: Timestamp;
+}
+
+export interface JobsTable {
+  workspace_id: string;
+  id: string;
+  kind: string;
+  payload: Json;
+  instance_id: string | null;
+  token_id: string | null;
+  key: string | null;
+  status: ColumnType<'pending' | 'failed', 'pending' | 'failed' | undefined>;
+  run_at: ColumnType<Date, Date | string, Date | string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  max_attempts: ColumnType<number, number | undefined, number>;
+  locked_by: string | null;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
+export interface OutboxTable {
+  workspace_id: string;
+  id: string;
+  idempotency_key: string;
+  instance_id: string | null;
+  token_id: string | null;
+  node_id: string | null;
+  effect: Json;
+  result_variable: string | null;
+  status: ColumnType<'pending' | 'delivered' | 'failed', 'pending' | 'delivered' | 'failed' | undefined>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  delivered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  result: ColumnType<unknown, string | null | undefined, string | null>;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
+export interface IncidentsTable {
+  workspace_id: string;
+  id: string;
+  job_id: string | null;
+  job_kind: string;
+  instance_id: string | null;
+  node_id: string | null;
+  error: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  status: ColumnType<'open' | 'resolved', 'open' | 'resolved' | undefined>;
+  created_at: Timestamp;
+  resolved_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  resolved_by: string | null;
+}
+
 export interface SystemDatabase {
   workspaces: WorkspacesTable;
   users: UsersTable;
@@ -166,5 +282,12 @@ export interface SystemDatabase {
   team_members: TeamMembersTable;
   user_roles: UserRolesTable;
   record_shares: RecordSharesTable;
+  flow_instances: FlowInstancesTable;
+  flow_tokens: FlowTokensTable;
+  flow_tasks: FlowTasksTable;
+  flow_events: FlowEventsTable;
+  jobs: JobsTable;
+  outbox: OutboxTable;
+  incidents: IncidentsTable;
 }
 export type { Generated };

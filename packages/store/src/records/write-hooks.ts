@@ -109,3 +109,29 @@ export function writeTooDeep(object: ObjectDef, depth: number): ProblemError {
     { code: 'automation_loop' },
   );
 }
+
+/**
+ * Several hook sets as one (the rule engine's, then the workflow's record triggers), in
+ * order: each is asked whether it concerns the object before it runs, a create is pure only
+ * when every concerned set says so, and the warnings of all are returned together.
+ */
+export function composeWriteHooks(...sets: Array<RecordWriteHooks | null | undefined>): RecordWriteHooks | undefined {
+  const hooks = sets.filter((h): h is RecordWriteHooks => h != null);
+  if (hooks.length <= 1) return hooks[0];
+  const concerned = (object: ObjectDef) => hooks.filter((h) => !h.concerns || h.concerns(object));
+  return {
+    concerns: (object) => concerned(object).length > 0,
+    isPureCreate: (object) => concerned(object).every((h) => h.isPureCreate?.(object) ?? false),
+    prepareCreate: (object, input, actor) => concerned(object).reduce((values, h) => (h.prepareCreate ? h.prepareCreate(object, values, actor) : values), input),
+    beforeWrite: async (ctx, change) => {
+      const warnings: WriteWarning[] = [];
+      for (const h of concerned(ctx.object)) warnings.push(...(await h.beforeWrite(ctx, change)));
+      return warnings;
+    },
+    afterWrite: async (ctx, change) => {
+      const warnings: WriteWarning[] = [];
+      for (const h of concerned(ctx.object)) warnings.push(...(await h.afterWrite(ctx, change)));
+      return warnings;
+    },
+  };
+}

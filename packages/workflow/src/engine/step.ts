@@ -1,0 +1,322 @@
+import { sql, type Transaction } from 'kysely';
+import { uuidv7 } from 'uuidv7';
+import type { ExprType } from '@tessera/expr';
+import type { ObjectDef, PublishedApp } from '@tessera/metadata';
+import type { Actor, RecordRepository, SystemDatabase } from '@tessera/store';
+import type { FlowDef, FlowEdge, FlowNode } from '../model/types';
+import { compileFlowExpression, flowObject, type FlowEvalInput } from '../expressions/flow-expressions';
+import type { JobSpec } from '../queue/job-queue';
+import { FlowIncident } from './errors';
+import { retryMaxAttempts } from '../time/index';
+
+export interface InstanceRow {
+  workspace_id: string;
+  id: string;
+  app_id: string;
+  app_key: string;
+  app_version: number;
+  flow_key: string;
+  object_id: string | null;
+  record_id: string | null;
+  status: 'running' | 'completed' | 'cancelled' | 'failed';
+  result: string | null;
+  variables: Record<string, unknown>;
+  visits: Record<string, number>;
+  started_by: string | null;
+  started_at: Date | string;
+  ended_at: Date | string | null;
+}
+
+export interface TokenRow {
+  id: string;
+  instance_id: string;
+  node_id: string;
+  status: 'ready' | 'waiting' | 'joining' | 'done' | 'cancelled';
+  arrived_by: string | null;
+  visit: number;
+  state: unknown;
+}
+
+export interface EventSpec {
+  tokenId: string | null;
+  nodeId: string | null;
+  action: string;
+  actorId?: string | null;
+  comment?: string | null;
+  data?: Record<string, unknown> | null;
+}
+
+/** What a step needs from the engine. */
+export interface StepServices {
+  timezone: string;
+  /** a record repository bound to the step's transaction, running the app's write hooks */
+  records(trx: Transaction<SystemDatabase>, app: PublishedApp): RecordRepository;
+}
+
+/**
+ * One step of one instance: everything it changes is written in its transaction, which
+ * the engine commits together with the deletion of the job that ran it. Tokens are
+ * written as they move (joins and the end count them); instance fields, the timeline and
+ * the next jobs are written by `save`.
+ */
+export class Step {
+  readonly events: EventSpec[] = [];
+  readonly jobs: JobSpec[] = [];
+  private recordCache: Record<string, unknown> | null | undefined;
+  private repo: RecordRepository | null = null;
+  private dirty = false;
+
+  constructor(
+    readonly trx: Transaction<SystemDatabase>,
+    readonly services: StepServices,
+    readonly instance: InstanceRow,
+    readonly app: PublishedApp,
+    readonly flow: FlowDef,
+    readonly now: Date,
+  ) {}
+
+  get workspaceId(): string {
+    return this.instance.workspace_id;
+  }
+
+  /** the writer flow steps act as: the user who started the instance, through the 'flow' door */
+  get actor(): Actor {
+    return { workspaceId: this.workspaceId, userId: this.instance.started_by, source: 'flow' };
+  }
+
+  get object(): ObjectDef | null {
+    return flowObject(this.app.document, this.flow) ?? null;
+  }
+
+  node(id: string): FlowNode {
+    const node = this.flow.nodes.find((n) => n.id === id);
+    if (!node) throw new FlowIncident(`node "${id}" is not in flow "${this.flow.key}" (version ${this.app.version})`, id);
+    return node;
+  }
+
+  outgoing(nodeId: string): FlowEdge[] {
+    return this.flow.edges.filter((e) => e.source === nodeId);
+  }
+
+  incoming(nodeId: string): FlowEdge[] {
+    return this.flow.edges.filter((e) => e.target === nodeId);
+  }
+
+  records(): RecordRepository {
+    return (this.repo ??= this.services.records(this.trx, this.app));
+  }
+
+  /** the flow's record as expressions read it (by field key, system fields), or null */
+  async record(): Promise<Record<string, unknown> | null> {
+    if (this.recordCache !== undefined) return this.recordCache;
+    const object = this.object;
+    if (!object || !this.instance.record_id) return (this.recordCache = null);
+    try {
+      this.recordCache = { ...(await this.records().get(this.workspaceId, object.key, this.instance.record_id)) };
+    } catch {
+      this.recordCache = null; // deleted since: expressions see no record
+    }
+    return this.recordCache;
+  }
+
+  /** after a write to the flow's record, expressions must read it again */
+  forgetRecord(): void {
+    this.recordCache = undefined;
+  }
+
+  async input(): Promise<FlowEvalInput> {
+    return {
+      record: await this.record(),
+      vars: this.instance.variables,
+      env: { now: this.now, timezone: this.services.timezone, ...(this.instance.started_by ? { userId: this.instance.started_by } : {}) },
+    };
+  }
+
+  async evaluate(expr: unknown, expected?: ExprType): Promise<unknown> {
+    return compileFlowExpression(this.app.document, this.flow, expr, expected).run(await this.input());
+  }
+
+  setVariable(name: string, value: unknown): void {
+    this.instance.variables = { ...this.instance.variables, [name]: value === undefined ? null : value };
+    this.dirty = true;
+  }
+
+  event(spec: EventSpec): void {
+    this.events.push(spec);
+  }
+
+  /** counts a token entering `nodeId` and returns the visit number */
+  private visit(nodeId: string): number {
+    const n = (this.instance.visits[nodeId] ?? 0) + 1;
+    this.instance.visits = { ...this.instance.visits, [nodeId]: n };
+    this.dirty = true;
+    return n;
+  }
+
+  /** moves a token along an edge: it is ready at the edge's target, with a step job */
+  async move(token: TokenRow, edge: FlowEdge): Promise<void> {
+    const visit = this.visit(edge.target);
+    await this.trx
+      .updateTable('flow_tokens')
+      .set({ node_id: edge.target, status: 'ready', arrived_by: edge.id, visit, state: null, updated_at: this.now })
+      .where('workspace_id', '=', this.workspaceId)
+      .where('id', '=', token.id)
+      .execute();
+    Object.assign(token, { node_id: edge.target, status: 'ready', arrived_by: edge.id, visit, state: null });
+    this.stepJob(token.id, edge.target);
+  }
+
+  /** a new token ready at the edge's target (a fork's other branches, a non-interrupting boundary) */
+  async spawn(edge: FlowEdge): Promise<TokenRow> {
+    const token: TokenRow = { id: uuidv7(), instance_id: this.instance.id, node_id: edge.target, status: 'ready', arrived_by: edge.id, visit: this.visit(edge.target), state: null };
+    await this.trx
+      .insertInto('flow_tokens')
+      .values({ workspace_id: this.workspaceId, ...token, state: null, created_at: this.now, updated_at: this.now })
+      .execute();
+    this.stepJob(token.id, edge.target);
+    return token;
+  }
+
+  /** leaves `token` by every edge in `edges`: the token takes the first, new tokens the rest */
+  async leave(token: TokenRow, edges: FlowEdge[]): Promise<void> {
+    if (edges.length === 0) throw new FlowIncident(`node "${token.node_id}" has no outgoing edge to leave by`, token.node_id);
+    const [first, ...rest] = edges;
+    for (const edge of rest) await this.spawn(edge);
+    await this.move(token, first!);
+  }
+
+  async setToken(token: TokenRow, changes: Partial<Pick<TokenRow, 'status' | 'state' | 'arrived_by'>>): Promise<void> {
+    await this.trx
+      .updateTable('flow_tokens')
+      .set({
+        ...(changes.status ? { status: changes.status } : {}),
+        ...('state' in changes ? { state: changes.state == null ? null : JSON.stringify(changes.state) } : {}),
+        ...('arrived_by' in changes ? { arrived_by: changes.arrived_by ?? null } : {}),
+        updated_at: this.now,
+      })
+      .where('workspace_id', '=', this.workspaceId)
+      .where('id', '=', token.id)
+      .execute();
+    Object.assign(token, changes);
+  }
+
+  /** the job that runs the node a token is ready at; a service task's retry policy goes with it */
+  stepJob(tokenId: string, nodeId: string): void {
+    const node = this.flow.nodes.find((n) => n.id === nodeId);
+    const retry = node?.type === 'serviceTask' ? node.retry : undefined;
+    this.jobs.push({
+      workspaceId: this.workspaceId,
+      kind: 'step',
+      payload: retry ? { retry } : {},
+      runAt: this.now,
+      instanceId: this.instance.id,
+      tokenId,
+      maxAttempts: retryMaxAttempts(retry),
+    });
+  }
+
+  /** true when no token of the instance is still live */
+  async noLiveTokens(): Promise<boolean> {
+    const row = await this.trx
+      .selectFrom('flow_tokens')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('workspace_id', '=', this.workspaceId)
+      .where('instance_id', '=', this.instance.id)
+      .where('status', 'in', ['ready', 'waiting', 'joining'])
+      .executeTakeFirstOrThrow();
+    return Number(row.n) === 0;
+  }
+
+  /**
+   * Ends the instance: its live tokens and open tasks are cancelled and its pending
+   * step/timer/boundary jobs deleted (effects already in the outbox are still delivered).
+   */
+  async end(status: 'completed' | 'cancelled' | 'failed', result: string | null, actorId: string | null = null, comment: string | null = null): Promise<void> {
+    const ws = this.workspaceId;
+    await this.trx
+      .updateTable('flow_tokens')
+      .set({ status: 'cancelled', updated_at: this.now })
+      .where('workspace_id', '=', ws)
+      .where('instance_id', '=', this.instance.id)
+      .where('status', 'in', ['ready', 'waiting', 'joining'])
+      .execute();
+    await this.trx
+      .updateTable('flow_tasks')
+      .set({ status: 'cancelled', completed_at: this.now })
+      .where('workspace_id', '=', ws)
+      .where('instance_id', '=', this.instance.id)
+      .where('status', '=', 'open')
+      .execute();
+    await this.trx
+      .deleteFrom('jobs')
+      .where('workspace_id', '=', ws)
+      .where('instance_id', '=', this.instance.id)
+      .where('kind', 'in', ['step', 'timer', 'boundary'])
+      .execute();
+    this.jobs.length = 0;
+    this.instance.status = status;
+    this.instance.result = result;
+    this.instance.ended_at = this.now;
+    this.dirty = true;
+    this.event({ tokenId: null, nodeId: null, action: status, actorId, comment, data: result === null ? null : { result } });
+  }
+
+  /** writes the instance's changed fields and the timeline; the caller enqueues `jobs` */
+  async save(): Promise<void> {
+    if (this.dirty) {
+      await this.trx
+        .updateTable('flow_instances')
+        .set({
+          variables: JSON.stringify(this.instance.variables),
+          visits: JSON.stringify(this.instance.visits),
+          status: this.instance.status,
+          result: this.instance.result,
+          ended_at: this.instance.ended_at,
+          updated_at: this.now,
+        })
+        .where('workspace_id', '=', this.workspaceId)
+        .where('id', '=', this.instance.id)
+        .execute();
+    }
+    await insertEvents(this.trx, this.workspaceId, this.instance.id, this.events, this.now);
+  }
+}
+
+export async function insertEvents(trx: Transaction<SystemDatabase>, workspaceId: string, instanceId: string, events: EventSpec[], at: Date): Promise<void> {
+  if (events.length === 0) return;
+  await trx
+    .insertInto('flow_events')
+    .values(
+      events.map((e) => ({
+        workspace_id: workspaceId,
+        id: uuidv7(),
+        instance_id: instanceId,
+        token_id: e.tokenId,
+        node_id: e.nodeId,
+        action: e.action,
+        actor_id: e.actorId ?? null,
+        comment: e.comment ?? null,
+        data: e.data == null ? null : JSON.stringify(e.data),
+        at,
+      })),
+    )
+    .execute();
+}
+
+/** Locks the instance row: every step of an instance holds it, so an instance's steps never interleave. */
+export async function lockInstance(trx: Transaction<SystemDatabase>, workspaceId: string, instanceId: string): Promise<InstanceRow | null> {
+  const result = await sql<InstanceRow>`
+    SELECT workspace_id, id, app_id, app_key, app_version, flow_key, object_id, record_id, status, result, variables, visits, started_by, started_at, ended_at
+    FROM flow_instances WHERE workspace_id = ${workspaceId} AND id = ${instanceId} FOR UPDATE`.execute(trx);
+  return result.rows[0] ?? null;
+}
+
+export async function loadToken(trx: Transaction<SystemDatabase>, workspaceId: string, tokenId: string): Promise<TokenRow | null> {
+  const row = await trx
+    .selectFrom('flow_tokens')
+    .select(['id', 'instance_id', 'node_id', 'status', 'arrived_by', 'visit', 'state'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', tokenId)
+    .executeTakeFirst();
+  return (row as TokenRow | undefined) ?? null;
+}
