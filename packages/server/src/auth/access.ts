@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { PublishedApp } from '@tessera/metadata';
-import { loadAccessPolicy, type AccessPolicy, type Database, type TokenIdentity, type Viewer } from '@tessera/store';
+import { loadAccessPolicy, type AccessPolicy, type Database, type Viewer } from '@tessera/store';
 import { identity } from './context';
 
 /** Per request: the viewer (one users row) and the policy of each app it touches, loaded once. */
@@ -41,8 +41,7 @@ async function viewerOf(request: FastifyRequest, database: Database): Promise<Vi
     .where('workspace_id', '=', who.workspaceId)
     .where('id', '=', who.userId)
     .executeTakeFirst();
-  const narrowed = (who as TokenIdentity & { roles?: string[] | null }).roles;
-  const tokenRoles = narrowed && narrowed.length > 0 ? narrowed : null;
+  const tokenRoles = who.roles && who.roles.length > 0 ? who.roles : null;
   // A token narrowed to roles is not an administrator's credential: it acts with those roles only.
   return { workspaceId: who.workspaceId, userId: who.userId, isAdmin: user?.is_admin === true && tokenRoles === null, tokenRoles };
 }
