@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context';
+import { registerDashboardRoutes } from './dashboards-routes';
+import { registerReportExportRoutes } from './export-routes';
 
 /** The reports API (see docs/api.md). */
-export function registerReportsRoutes(_api: FastifyInstance, _ctx: ServerContext): void {}
+export function registerReportsRoutes(api: FastifyInstance, ctx: ServerContext): void {
+  registerDashboardRoutes(api, ctx);
+  registerReportExportRoutes(api, ctx);
+}
