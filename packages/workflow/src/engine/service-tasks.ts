@@ -191,7 +191,7 @@ export async function writeEffect(step: Step, token: TokenRow, node: ServiceTask
   step.jobs.push({
     workspaceId: step.workspaceId,
     kind: 'deliver',
-    payload: { outboxId: id },
+    payload: node.retry ? { outboxId: id, retry: node.retry } : { outboxId: id },
     runAt: step.now,
     instanceId: step.instance.id,
     tokenId: token.id,
