@@ -60,7 +60,7 @@ export function exampleFlow(): FlowDef {
       { name: 'erp_response', type: 'text' },
     ],
     nodes: [
-      { id: 'start', type: 'startEvent', name: { en: 'Deal submitted' }, trigger: { type: 'recordUpdated', fields: ['stage'], condition: { '==': [{ var: 'stage' }, 'review'] } } },
+      { id: 'start', type: 'startEvent', name: { en: 'Deal submitted' }, layout: { x: 100, y: 100, width: 36, height: 36 }, trigger: { type: 'recordUpdated', fields: ['stage'], condition: { '==': [{ var: 'stage' }, 'review'] } } },
       { id: 'classify', type: 'serviceTask', name: { en: 'Classify' }, action: { type: 'setVariables', values: { level: { if: [{ '>': [{ var: 'amount' }, 100000] }, 'high', 'normal'] }, urgent: { '>': [{ var: 'amount' }, 500000] } } } },
       { id: 'split', type: 'exclusiveGateway', name: { en: 'Large?' }, default: 'e_small' },
       {
@@ -98,7 +98,7 @@ export function exampleFlow(): FlowDef {
       { id: 'small_end', type: 'endEvent', result: 'done' },
     ],
     edges: [
-      { id: 'e1', source: 'start', target: 'classify' },
+      { id: 'e1', source: 'start', target: 'classify', waypoints: [{ x: 136, y: 118 }, { x: 200, y: 118 }] },
       { id: 'e2', source: 'classify', target: 'split' },
       { id: 'e_large', source: 'split', target: 'finance_review', name: { en: 'large' }, condition: { '==': [{ var: '$vars.level' }, 'high'] } },
       { id: 'e_small', source: 'split', target: 'small_task' },

@@ -96,8 +96,21 @@ export const SERVICE_ACTION_SCHEMAS: Record<ServiceAction['type'], Schema> = {
 
 const timer: Schema = { type: 'object', additionalProperties: false, properties: { duration, date: expression } };
 
+const coordinate: Schema = { type: 'number', minimum: -1_000_000, maximum: 1_000_000 };
+const layout: Schema = {
+  type: 'object',
+  required: ['x', 'y', 'width', 'height'],
+  additionalProperties: false,
+  properties: { x: coordinate, y: coordinate, width: coordinate, height: coordinate },
+};
+const waypoints: Schema = {
+  type: 'array',
+  maxItems: 100,
+  items: { type: 'object', required: ['x', 'y'], additionalProperties: false, properties: { x: coordinate, y: coordinate } },
+};
+
 function node(tag: FlowNodeType, properties: Schema, required: string[] = []): Schema {
-  return tagged(tag, { id: elementId, name: text, ...properties }, ['id', ...required]);
+  return tagged(tag, { id: elementId, name: text, layout, ...properties }, ['id', ...required]);
 }
 
 export const NODE_SCHEMAS: Record<FlowNodeType, Schema> = {
@@ -135,6 +148,7 @@ const edge: Schema = {
     name: text,
     condition: expression,
     outcome: { enum: ['approved', 'rejected'] },
+    waypoints,
   },
 };
 

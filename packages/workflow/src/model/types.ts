@@ -42,6 +42,8 @@ export interface FlowEdge {
   condition?: Expression;
   /** on an edge leaving an approval task: the outcome that takes it */
   outcome?: 'approved' | 'rejected';
+  /** the points the BPMN diagram draws the edge through (its BPMNEdge waypoints) */
+  waypoints?: { x: number; y: number }[];
 }
 
 export type FlowNode =
@@ -60,6 +62,16 @@ interface NodeBase {
   /** unique within the flow; BPMN element id */
   id: string;
   name?: LocalizedText;
+  /** where the BPMN diagram draws the node (its BPMNShape bounds); kept so a drawn diagram round-trips */
+  layout?: DiagramBounds;
+}
+
+/** a node's box in the BPMN diagram, in diagram pixels */
+export interface DiagramBounds {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
 }
 
 export type FlowTrigger =
