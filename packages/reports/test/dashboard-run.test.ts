@@ -198,6 +198,18 @@ describe('runDashboard', () => {
     expect((byStage!.option!.xAxis as { data: string[] }).data).toEqual(['won']);
   });
 
+  it('a widget the viewer may not read says so; the other widgets still run', async () => {
+    const viewer = { workspaceId: actors[0]!.workspaceId, userId: actors[0]!.userId, isAdmin: false };
+    const policy = { ...unrestrictedPolicy(viewer), can: (object: { key: string }) => object.key !== 'task' };
+    const result = await runDashboard(database.db, app, dashboard, { policy, env: env(actors[0]!.userId!) });
+    expect(result.widgets.map((w) => [w.id, w.error?.status ?? 'ok'])).toEqual([
+      ['by_stage', 'ok'],
+      ['stage_month', 'ok'],
+      ['tasks', 403],
+    ]);
+    expect(result.widgets[2]!.result).toBeUndefined();
+  });
+
   it('a bad filter value is a 400 naming the filter', async () => {
     const problem = await refusal(run({ period: 'last week' }));
     expect(problem.status).toBe(400);
