@@ -1,13 +1,15 @@
 import { DEFAULT_DATABASE_URL } from './lib/database';
 import { runList } from './list/run';
 import { runCreate } from './create/run';
+import { runReports } from './reports/run';
+import { runAccess } from './access/run';
 
 /**
  * `pnpm bench <list|create|all>` against PostgreSQL at DATABASE_URL. Run by hand, never
  * in CI: each benchmark takes minutes and its figures only mean something on a quiet machine.
  * Sizes can be lowered for a quick try (BENCH_RECORDS, BENCH_ITERATIONS, BENCH_SECONDS).
  */
-const BENCHMARKS = ['list', 'create', 'all'] as const;
+const BENCHMARKS = ['list', 'create', 'reports', 'access', 'all'] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 function intFromEnv(name: string, fallback: number): number {
@@ -37,6 +39,24 @@ async function main(): Promise<void> {
       iterations: intFromEnv('BENCH_ITERATIONS', 200),
       warmup: 20,
       command: command('list'),
+    });
+  }
+  if (name === 'reports' || name === 'all') {
+    await runReports({
+      serverUrl,
+      records: intFromEnv('BENCH_RECORDS', 1_000_000),
+      iterations: intFromEnv('BENCH_ITERATIONS', 30),
+      warmup: 2,
+      command: command('reports'),
+    });
+  }
+  if (name === 'access' || name === 'all') {
+    await runAccess({
+      serverUrl,
+      records: intFromEnv('BENCH_RECORDS', 1_000_000),
+      iterations: intFromEnv('BENCH_ITERATIONS', 100),
+      warmup: 5,
+      command: command('access'),
     });
   }
   if (name === 'create' || name === 'all') {
