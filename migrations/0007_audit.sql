@@ -28,11 +28,13 @@ ALTER TABLE record_history ADD COLUMN user_agent text;
 CREATE INDEX record_history_actor_idx ON record_history (workspace_id, actor_id, at);
 
 -- Append-only by construction: UPDATE, DELETE and TRUNCATE are refused on both audit
--- tables. The one exception is a personal-data erasure, which sets the transaction-local
--- setting tessera.erasure = 'on' (see docs/security.md, "Personal data requests").
+-- tables. Two documented paths may rewrite values (never delete rows), each inside its
+-- own transaction with the transaction-local setting tessera.audit_rewrite: 'erasure'
+-- (a personal-data erasure) and 'rekey' (re-encrypting values under a new key). See
+-- docs/security.md.
 CREATE FUNCTION tessera_reject_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' AND coalesce(current_setting('tessera.erasure', true), '') = 'on' THEN
+  IF TG_OP = 'UPDATE' AND coalesce(current_setting('tessera.audit_rewrite', true), '') IN ('erasure', 'rekey') THEN
     RETURN NEW;
   END IF;
   RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';

@@ -74,5 +74,6 @@ export function isComputed(field: FieldDef): boolean {
 const SEARCHABLE: ReadonlySet<FieldType> = new Set<FieldType>(['text', 'longtext', 'email', 'phone', 'url', 'autonumber']);
 
 export function isSearchable(field: FieldDef): boolean {
-  return SEARCHABLE.has(field.type) && field.searchable !== false && !field.deleted;
+  // ciphertext must never reach search_text
+  return SEARCHABLE.has(field.type) && field.searchable !== false && !field.deleted && !field.encrypted;
 }

@@ -51,6 +51,12 @@ export interface FieldDef {
   indexed?: boolean;
   /** Text fields are searched by `q` unless this is false. */
   searchable?: boolean;
+  /**
+   * text, longtext, email, phone, url: the value is stored encrypted (AES-256-GCM, key from
+   * TESSERA_ENCRYPTION_KEYS) and found by exact match only (==, !=, in), through a keyed
+   * hash; never unique, indexed or text-searched; its reads are audited.
+   */
+  encrypted?: boolean;
   /** Soft-deleted: hidden from the API and forms, values kept, restorable by clearing the flag. */
   deleted?: boolean;
   /** select / multiselect */

@@ -49,7 +49,7 @@ export function everyFieldTypeDocument(): AppDocument {
           { id: 'f_sele000001', key: 'status', type: 'select', label: { en: 'Status' }, options: [option('draft', 'Draft', '草稿'), option('sent', 'Sent', '已发送')], defaultValue: 'draft' },
           { id: 'f_mult000001', key: 'tags', type: 'multiselect', label: { en: 'Tags' }, options: [option('vip', 'VIP', '重要'), option('new', 'New', '新')] },
           { id: 'f_emai000001', key: 'email', type: 'email', label: { en: 'Email' } },
-          { id: 'f_phon000001', key: 'phone', type: 'phone', label: { en: 'Phone', zh: '电话' } },
+          { id: 'f_phon000001', key: 'phone', type: 'phone', label: { en: 'Phone', zh: '电话' }, encrypted: true },
           { id: 'f_urls000001', key: 'website', type: 'url', label: { en: 'Website' } },
           { id: 'f_rela000001', key: 'account', type: 'relation', target: 'account', label: { en: 'Account' } },
           { id: 'f_user000001', key: 'reviewer', type: 'user', label: { en: 'Reviewer' } },

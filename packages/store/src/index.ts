@@ -13,3 +13,4 @@ export { fragmentToSql } from './records/sql-fragment';
 export { buildPendingIndexes } from './indexes/index-manager';
 export * from './access/index';
 export * from './audit/index';
+export * from './crypto/index';

@@ -72,12 +72,12 @@ describe('audit trail', () => {
       await expect(statement.execute(database.db)).rejects.toThrow(/append-only/);
     }
     await database.db.transaction().execute(async (trx) => {
-      await sql`SELECT set_config('tessera.erasure', 'on', true)`.execute(trx);
+      await sql`SELECT set_config('tessera.audit_rewrite', 'erasure', true)`.execute(trx);
       const updated = await sql`UPDATE record_history SET source = source WHERE workspace_id = ${actor.workspaceId}`.execute(trx);
       expect(Number(updated.numAffectedRows)).toBeGreaterThan(0);
     });
     const erasingDelete = database.db.transaction().execute(async (trx) => {
-      await sql`SELECT set_config('tessera.erasure', 'on', true)`.execute(trx);
+      await sql`SELECT set_config('tessera.audit_rewrite', 'erasure', true)`.execute(trx);
       await sql`DELETE FROM record_history WHERE workspace_id = ${actor.workspaceId}`.execute(trx);
     });
     await expect(erasingDelete).rejects.toThrow(/append-only/);

@@ -64,6 +64,7 @@ const fieldDef = {
     unique: { type: 'boolean' },
     indexed: { type: 'boolean' },
     searchable: { type: 'boolean' },
+    encrypted: { type: 'boolean' },
     deleted: { type: 'boolean' },
     options: { type: 'array', maxItems: 1000, items: { $ref: '#/$defs/selectOption' } },
     maxLength: { type: 'integer', minimum: 1, maximum: 1_000_000 },

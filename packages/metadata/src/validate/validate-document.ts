@@ -134,6 +134,19 @@ function checkApplicable(field: FieldDef, path: string, errors: FieldError[]): v
   if (field.unique && NEVER_UNIQUE.includes(field.type)) {
     errors.push(err(`${path}/unique`, 'not_applicable', `a ${field.type} field cannot be unique`));
   }
+  if (field.encrypted) checkEncrypted(field, path, errors);
+}
+
+/** Text a person enters can be encrypted; ciphertext cannot back an index, a unique check or a text search. */
+const ENCRYPTABLE: readonly FieldType[] = ['text', 'longtext', 'email', 'phone', 'url'];
+
+function checkEncrypted(field: FieldDef, path: string, errors: FieldError[]): void {
+  if (!ENCRYPTABLE.includes(field.type)) {
+    errors.push(err(`${path}/encrypted`, 'not_applicable', `a ${field.type} field cannot be encrypted (only ${ENCRYPTABLE.join(', ')})`));
+  }
+  if (field.unique) errors.push(err(`${path}/unique`, 'encrypted', 'an encrypted field cannot be unique'));
+  if (field.indexed) errors.push(err(`${path}/indexed`, 'encrypted', 'an encrypted field cannot be indexed; exact-match filters use its keyed hash'));
+  if (field.searchable === true) errors.push(err(`${path}/searchable`, 'encrypted', 'an encrypted field is found by exact match only, never by text search'));
 }
 
 function checkOptions(field: FieldDef, path: string, errors: FieldError[]): void {
