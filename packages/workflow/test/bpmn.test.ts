@@ -252,6 +252,22 @@ describe('refusing what is not supported', () => {
     expect(problem.message).toContain('bpmn:subProcess at id A');
   });
 
+  it('damaged XML is refused as a problem or read, never crashes', async () => {
+    const xml = await flowToBpmnXml(exampleFlow());
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: xml.length - 1 }), fc.nat({ max: 200 }), fc.constantFrom('', '<', '"', 'x', '<bpmn:task id="T"/>', '{'), async (at, length, insert) => {
+        const damaged = xml.slice(0, at) + insert + xml.slice(at + length);
+        try {
+          const flow = await bpmnXmlToFlow(damaged, { key: 'damaged' });
+          expect(Array.isArray(flow.nodes)).toBe(true);
+        } catch (e) {
+          expect(isProblemError(e), String(e)).toBe(true);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  }, 60_000);
+
   it('refuses several pools and text that is not XML', async () => {
     const pools = `<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D" targetNamespace="x"><bpmn:collaboration id="Collab_1"><bpmn:participant id="P1" processRef="A" /><bpmn:participant id="P2" processRef="B" /></bpmn:collaboration><bpmn:process id="A" /><bpmn:process id="B" /></bpmn:definitions>`;
     expect((await importProblem(pools)).errors.map((e) => e.field)).toContain('Collab_1');

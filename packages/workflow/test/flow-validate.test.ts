@@ -172,6 +172,25 @@ describe('checkFlows', () => {
     );
   });
 
+  it('never throws, whatever is put into a well-formed flow', () => {
+    const junk = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom<unknown>(null, '', 'start', 'StartEvent_1', { var: '$vars.level' }, { var: 'nope' }, [], {}, -1, 1e9));
+    fc.assert(
+      fc.property(blocks, fc.nat(), fc.constantFrom('nodes', 'edges'), fc.string({ maxLength: 12 }), junk, (seq, pick, section, prop, value) => {
+        const flow = buildFlow(seq);
+        const items = flow[section] as unknown as Record<string, unknown>[];
+        const target = items[pick % items.length]!;
+        const keys = Object.keys(target);
+        const key = pick % 3 === 0 ? prop : keys[pick % keys.length]!;
+        target[key] = value;
+        const errors = checkFlows(appWith(flow));
+        for (const e of errors) expect(e.field.startsWith('flows')).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+    // and junk in place of whole sections, roles included
+    for (const roles of [[null], [{}], [{ key: 1 }]]) expect(() => checkFlows({ ...exampleFlowApp(), roles })).not.toThrow();
+  });
+
   type Mutation = { describe: string; apply(f: FlowDef): string[] | null };
   const mutations: Mutation[] = [
     {

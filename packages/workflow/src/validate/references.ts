@@ -125,7 +125,7 @@ class NodeReferences {
   // ---- assignees -------------------------------------------------------------------------
 
   private assignees(rules: AssigneeRule[], at: (string | number)[]): void {
-    const roles = new Set((this.c.doc.roles ?? []).map((r) => (r as { key?: unknown }).key));
+    const roles = new Set((this.c.doc.roles ?? []).map((r) => (r !== null && typeof r === 'object' ? (r as { key?: unknown }).key : undefined)));
     rules.forEach((rule, i) => {
       const here = [...at, i];
       switch (rule.type) {
