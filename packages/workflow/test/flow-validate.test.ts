@@ -87,6 +87,18 @@ describe('checkFlows', () => {
       names: 'pause',
     },
     { name: 'forking gateway without default', change: (f) => delete node<'exclusiveGateway'>(f, 'split').default, field: `${at('split')}/default`, code: 'no_default', names: 'split' },
+    {
+      name: 'gateway whose only edge has a condition and no default',
+      change: (f) => {
+        delete node<'exclusiveGateway'>(f, 'split').default;
+        f.edges = f.edges.filter((e) => e.id !== 'e_small');
+        f.nodes = f.nodes.filter((n) => !['small_task', 'pause', 'small_end'].includes(n.id));
+        f.edges = f.edges.filter((e) => !['e_s1', 'e_s2'].includes(e.id));
+      },
+      field: `${at('split')}/default`,
+      code: 'no_default',
+      names: 'split',
+    },
     { name: 'default that is not an outgoing edge', change: (f) => (node<'exclusiveGateway'>(f, 'split').default = 'e1'), field: `${at('split')}/default`, code: 'default_not_outgoing', names: 'split' },
     { name: 'join waiting for more branches than the fork has', change: (f) => f.edges.push({ id: 'e_extra', source: 'classify', target: 'join' }), field: at('classify'), code: 'several_outgoing', names: 'classify' },
     {

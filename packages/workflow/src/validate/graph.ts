@@ -100,8 +100,10 @@ function checkExclusive(c: FlowCheck, node: Extract<FlowNode, { type: 'exclusive
   if (node.default !== undefined && !outs.some((e) => e.id === node.default)) {
     return c.node(node.id, ['default'], 'default_not_outgoing', `the default "${node.default}" is not one of its outgoing edges (${outs.map((e) => e.id).join(', ')})`);
   }
-  if (outs.length > 1 && node.default === undefined) {
-    return c.node(node.id, ['default'], 'no_default', 'a gateway that forks needs a default edge, taken when no condition holds');
+  // without a default, a token whose conditions all fail would wait at the gateway forever
+  if (node.default === undefined && (outs.length > 1 || outs[0]!.condition !== undefined)) {
+    const why = outs.length > 1 ? 'a gateway that forks' : 'a gateway whose only edge has a condition';
+    return c.node(node.id, ['default'], 'no_default', `${why} needs a default edge, taken when no condition holds`);
   }
   for (const e of outs) {
     if (e.id === node.default) {
