@@ -12,6 +12,9 @@ import { joinSql, Sql } from './sql';
 const YEAR_BACK: Record<DateBucket, string> = { day: '1 year', week: '52 weeks', month: '1 year', quarter: '1 year', year: '1 year' };
 const STEP: Record<DateBucket, string> = { day: '1 day', week: '1 week', month: '1 month', quarter: '3 months', year: '1 year' };
 
+/** How a total is rolled up from bucket rows, for the aggregates where that is exact. */
+const ROLL_UP: Partial<Record<string, string>> = { count: 'sum', sum: 'sum', min: 'min', max: 'max' };
+
 /** Changes are computed for measures that are numbers (counts, sums, averages...). */
 function hasChange(m: Measure): boolean {
   return m.column.type === 'number' || m.column.type === 'money';
@@ -37,15 +40,26 @@ export function compileTimeseries(ctx: CompileContext): KindPlan {
     ts.compare === 'yoy'
       ? `SELECT s.*, ${compared.map((m) => `p.m${m.index} AS p${m.index}`).join(', ') || 'NULL AS p_'} FROM series s LEFT JOIN series p ON p.d0 = (s.d0 - interval '${YEAR_BACK[ts.bucket]}')::date`
       : `SELECT s.*, ${compared.map((m) => `lag(s.m${m.index}) OVER (ORDER BY s.d0) AS p${m.index}`).join(', ') || 'NULL AS p_'} FROM series s`;
+  // Without totals, a plain GROUP BY lets PostgreSQL aggregate in parallel workers
+  // (GROUPING SETS cannot); totals of counts, sums, minima and maxima are then rolled up
+  // from the few bucket rows. Averages and distinct counts need the records: GROUPING SETS.
+  const decomposable = measures.every((m) => ROLL_UP[m.def.aggregate] !== undefined);
+  const totals = ctx.report.totals === true;
+  const groupBy = totals && !decomposable ? ' GROUP BY GROUPING SETS ((d0), ())' : ' GROUP BY d0';
+  const totalRow =
+    !totals
+      ? ''
+      : decomposable
+        ? `UNION ALL SELECT NULL::date, 1, ${measures.map((m) => `${ROLL_UP[m.def.aggregate]}(m${m.index})`).join(', ')}${compared.map(() => ', NULL').join('')} FROM agg`
+        : `UNION ALL SELECT NULL::date, 1, ${ms.join(', ')}${compared.map(() => ', NULL').join('')} FROM agg WHERE g0 = 1`;
   const statement = new Sql()
     .text(`WITH agg AS (SELECT d0, GROUPING(d0) AS g0, ${measures.map((m) => `${m.aggregated()} AS m${m.index}`).join(', ')} FROM (`)
     .append(source)
-    .text(') AS src GROUP BY GROUPING SETS ((d0), ())), ')
+    .text(`) AS src${groupBy}), `)
     .text(`span AS (SELECT gs::date AS d0 FROM (SELECT min(d0) AS lo, max(d0) AS hi FROM agg WHERE g0 = 0) b, generate_series(b.lo::timestamp, b.hi::timestamp, interval '${STEP[ts.bucket]}') gs), `)
     .text(`series AS (SELECT span.d0, 0 AS g0, ${filled.join(', ')} FROM span LEFT JOIN agg a ON a.g0 = 0 AND a.d0 = span.d0), `)
     .text(`cmp AS (${earlier}), `)
-    .text(`all_rows AS (SELECT d0, g0, ${ms.join(', ')}${compared.map((m) => `, p${m.index}`).join('')} FROM cmp `)
-    .text(`UNION ALL SELECT NULL::date, 1, ${ms.join(', ')}${compared.map(() => ', NULL').join('')} FROM agg WHERE g0 = 1) `)
+    .text(`all_rows AS (SELECT d0, g0, ${ms.join(', ')}${compared.map((m) => `, p${m.index}`).join('')} FROM cmp ${totalRow}) `)
     .text('SELECT ')
     .append(joinSql([period.output().text(', g0'), ...measures.map((m) => m.output().text(` AS m${m.index}`))], ', '))
     .text(compared.map((m) => `, ((m${m.index} - p${m.index})::numeric / NULLIF(p${m.index}, 0))::text AS c${m.index}`).join(''))
