@@ -1,10 +1,22 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
-import { AuditLog, LoginLockout, MetadataRepository, TokenRepository, UserRepository, checkRoles, type Database, type LockoutPolicy } from '@tessera/store';
+import {
+  AuditLog,
+  LoginLockout,
+  MetadataRepository,
+  TokenRepository,
+  UserRepository,
+  checkRoles,
+  environmentKeyRing,
+  requireEncryptionKey,
+  type Database,
+  type LockoutPolicy,
+} from '@tessera/store';
 import { checkFlows } from '@tessera/workflow';
 import { checkDashboards, checkReports } from '@tessera/reports';
 import type { ServerContext } from './context';
 import { registerWorkflowRoutes } from './workflow/routes';
+import { createWorkflowEngine, recordWriteHooks, runWorkersWithServer } from './workflow/engine';
 import { registerReportsRoutes } from './reports/routes';
 import { registerAccessRoutes } from './access/routes';
 import { registerProblemHandlers } from './errors/problem';
@@ -12,6 +24,7 @@ import { registerAuthentication } from './auth/authenticate';
 import { registerAuthRoutes, type LoginRateLimit } from './auth/routes';
 import { registerSecurity } from './auth/security';
 import { registerAuditRoutes } from './audit/routes';
+import { registerDecryptionAudit } from './audit/decryption-audit';
 import { registerHealthRoutes } from './health/routes';
 import { registerAppRoutes } from './apps/routes';
 import { registerRecordRoutes } from './records/routes';
@@ -32,6 +45,11 @@ export interface ServerOptions {
   loginRateLimit?: LoginRateLimit;
   /** failed logins that lock an account, and for how long (default 5 in 15 minutes, locked 15 minutes) */
   lockout?: LockoutPolicy;
+  /**
+   * run flow workers in this process while the server runs (`tessera start` does, unless
+   * TESSERA_WORKERS=0); off by default, so tests drive the engine themselves (`app.workflow.drain()`)
+   */
+  workers?: boolean | { concurrency?: number };
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -48,16 +66,23 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       customOptions: { removeAdditional: false, allErrors: true },
     },
   });
-  const metadata = new MetadataRepository(database.db, { documentChecks: [checkFlows, checkReports, checkDashboards, checkRoles] });
+  const metadata = new MetadataRepository(database.db, {
+    documentChecks: [checkFlows, checkReports, checkDashboards, checkRoles],
+    publishChecks: [requireEncryptionKey(environmentKeyRing)],
+  });
   const users = new UserRepository(database.db);
   const tokens = new TokenRepository(database.db);
   const audit = new AuditLog(database.db);
   const lockout = new LoginLockout(database.db, options.lockout);
-  const context: ServerContext = { database, metadata, users, tokens, audit };
+  const workflow = createWorkflowEngine(database, metadata);
+  const context: ServerContext = { database, metadata, users, tokens, audit, workflow };
+  app.decorate('workflow', workflow);
+  if (options.workers) runWorkersWithServer(app, typeof options.workers === 'object' ? options.workers : {});
 
   registerProblemHandlers(app);
   app.register(cookie);
   registerSecurity(app);
+  registerDecryptionAudit(app, audit);
   registerAuthentication(app, tokens);
   registerDocs(app);
   // One child scope, registered after the docs plugins, so they see every route.
@@ -67,7 +92,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     registerAuditRoutes(api, { database, metadata, users, audit });
     registerAppRoutes(api, metadata);
     registerAppOpenApiRoute(api, metadata, database);
-    registerRecordRoutes(api, database, metadata);
+    registerRecordRoutes(api, database, metadata, recordWriteHooks(workflow));
     registerInboxRoutes(api, database);
     registerWorkflowRoutes(api, context);
     registerReportsRoutes(api, context);

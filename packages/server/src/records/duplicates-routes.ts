@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ProblemError, findField, validateRecordInput, type ObjectDef } from '@tessera/metadata';
-import { RecordRepository, type AccessPolicy, type ApiRecord, type Database, type MergeChoices, type MetadataRepository } from '@tessera/store';
+import { ProblemError, findField, validateRecordInput, type ObjectDef, type PublishedApp } from '@tessera/metadata';
+import { RecordRepository, type AccessPolicy, type ApiRecord, type Database, type MergeChoices, type MetadataRepository, type RecordWriteHooks } from '@tessera/store';
 import { findDuplicates, localeOf, ruleEngineFor } from '@tessera/rules';
 import { actorOf, identity } from '../auth/context';
 import { accessPolicyFor } from '../auth/access';
@@ -37,7 +37,12 @@ export interface DuplicatesResponse {
  * Duplicate checks a form can make before saving, and merging two records found to be
  * the same. Registered next to the generic record routes.
  */
-export function registerDuplicateRoutes(app: FastifyInstance, database: Database, metadata: MetadataRepository): void {
+export function registerDuplicateRoutes(
+  app: FastifyInstance,
+  database: Database,
+  metadata: MetadataRepository,
+  hooksFor: (app: PublishedApp) => RecordWriteHooks | undefined = ruleEngineFor,
+): void {
   const published = (request: FastifyRequest<{ Params: { app: string } }>) => metadata.getPublished(identity(request).workspaceId, request.params.app);
 
   app.post<ObjectRoute & { Body: unknown; Querystring: { exclude?: string } }>(
@@ -76,7 +81,7 @@ export function registerDuplicateRoutes(app: FastifyInstance, database: Database
       const app = await published(request);
       // with the rule engine, as every record write: the survivor's rollups and the re-pointed records' formulas follow the merge
       const records = new RecordRepository(database.db, app, {
-        hooks: ruleEngineFor(app),
+        hooks: hooksFor(app),
         locale: localeOf(request.headers['accept-language']),
         access: await accessPolicyFor(request, database, app),
       });

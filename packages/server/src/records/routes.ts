@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EvalEnv } from '@tessera/expr';
-import { RecordRepository, type Database, type MetadataRepository } from '@tessera/store';
+import { RecordRepository, type Database, type MetadataRepository, type RecordWriteHooks } from '@tessera/store';
+import type { PublishedApp } from '@tessera/metadata';
 import { localeOf, ruleEngineFor } from '@tessera/rules';
 import { actorOf, identity } from '../auth/context';
 import { accessPolicyFor } from '../auth/access';
@@ -18,13 +19,19 @@ type RecordRoute = { Params: { app: string; object: string; id: string } };
  * rollback takes effect on the next request. Writes run the app's rules in their
  * transaction; a saved record the rules warned about carries `_warnings`.
  */
-export function registerRecordRoutes(app: FastifyInstance, database: Database, metadata: MetadataRepository): void {
+export function registerRecordRoutes(
+  app: FastifyInstance,
+  database: Database,
+  metadata: MetadataRepository,
+  /** the hooks of a write: the app's rules, composed by the server with the flow engine's record triggers */
+  hooksFor: (app: PublishedApp) => RecordWriteHooks | undefined = ruleEngineFor,
+): void {
   // The engine is built once per published version and cached with it; the locale of
   // rule messages follows the request.
   const repository = async (request: FastifyRequest<{ Params: { app: string } }>) => {
     const published = await metadata.getPublished(identity(request).workspaceId, request.params.app);
     return new RecordRepository(database.db, published, {
-      hooks: ruleEngineFor(published),
+      hooks: hooksFor(published),
       locale: localeOf(request.headers['accept-language']),
       access: await accessPolicyFor(request, database, published),
     });
@@ -75,7 +82,7 @@ export function registerRecordRoutes(app: FastifyInstance, database: Database, m
     return reply.header('ETag', etag(restored.version)).send(restored);
   });
 
-  registerDuplicateRoutes(app, database, metadata);
+  registerDuplicateRoutes(app, database, metadata, hooksFor);
 }
 
 /** What "now" and "me" mean to a filter: relative dates and the caller. */

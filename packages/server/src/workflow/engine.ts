@@ -1,0 +1,68 @@
+import type { FastifyInstance } from 'fastify';
+import type { PublishedApp } from '@tessera/metadata';
+import { ruleEngineFor } from '@tessera/rules';
+import { composeWriteHooks, type Database, type MetadataRepository, type RecordWriteHooks } from '@tessera/store';
+import { WorkflowEngine, type WorkerOptions } from '@tessera/workflow';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the server's flow engine: the CLI runs its workers, tests drain its jobs */
+    workflow: WorkflowEngine;
+  }
+}
+
+/** The one flow engine of a process (server or worker), over the process's metadata repository. */
+export function createWorkflowEngine(database: Database, metadata: MetadataRepository): WorkflowEngine {
+  return new WorkflowEngine(database.db, { metadata });
+}
+
+/**
+ * The hooks every record write of the API runs in its transaction: the app's rules first
+ * (defaults, formulas, validation, automations), then the flow engine's record triggers,
+ * so a flow started by a write sees the values the rules computed. Cached per published
+ * version, as both halves are.
+ */
+export function recordWriteHooks(engine: WorkflowEngine): (app: PublishedApp) => RecordWriteHooks | undefined {
+  const cache = new WeakMap<PublishedApp, RecordWriteHooks | undefined>();
+  return (app) => {
+    if (cache.has(app)) return cache.get(app);
+    const hooks = composeWriteHooks(ruleEngineFor(app), engine.writeHooksFor(app));
+    cache.set(app, hooks);
+    return hooks;
+  };
+}
+
+export interface RunningWorkers {
+  /** aborts claiming; resolves when the steps already running have committed (or failed) */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the engine's worker loop. Stopping aborts the loop: no new job is claimed, the
+ * running steps finish (each is one transaction), and jobs claimed but not started are
+ * released so another worker takes them at once.
+ */
+export function startWorkers(engine: WorkflowEngine, options: Omit<WorkerOptions, 'signal'> = {}): RunningWorkers {
+  const controller = new AbortController();
+  const running = engine.runWorker({ ...options, signal: controller.signal }).catch((e: unknown) => {
+    process.emitWarning(`workflow worker stopped: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  let stopped: Promise<void> | null = null;
+  return {
+    stop: () => {
+      stopped ??= (controller.abort(), running);
+      return stopped;
+    },
+  };
+}
+
+/** Workers that live as long as the HTTP server: stopped (running steps finished) before the database closes. */
+export function runWorkersWithServer(app: FastifyInstance, options: Omit<WorkerOptions, 'signal'> = {}): void {
+  let workers: RunningWorkers | null = null;
+  app.addHook('onReady', async () => {
+    workers = startWorkers(app.workflow, options);
+  });
+  app.addHook('onClose', async () => {
+    await workers?.stop();
+  });
+}
