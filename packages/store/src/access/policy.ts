@@ -60,7 +60,18 @@ export interface ViewerReach {
   team: string[];
   /** teams the viewer is a member of: what a team share reaches */
   teams: string[];
+  /**
+   * records shared with the viewer or their teams, by level; null when there are more
+   * than MAX_LISTED_SHARES, and the scope asks record_shares instead
+   */
+  shared: { read: string[]; edit: string[] } | null;
 }
+
+/**
+ * Up to this many shares, the scope lists the shared ids (`id = ANY($n)`), which lets the
+ * planner combine the owner and primary-key indexes; beyond it, a subquery.
+ */
+const MAX_LISTED_SHARES = 1000;
 
 /** The policy of `viewer` in `app`, from the app's roles and the viewer's teams, roles and shares. */
 export async function loadAccessPolicy(db: Kysely<SystemDatabase>, app: PublishedApp, viewer: Viewer): Promise<AccessPolicy> {
@@ -75,7 +86,7 @@ export async function loadAccessPolicy(db: Kysely<SystemDatabase>, app: Publishe
  * (and those teams' sub-teams), their own teams, and the members of all those teams.
  */
 async function loadReach(db: Kysely<SystemDatabase>, appId: string, workspaceId: string, userId: string): Promise<ViewerReach> {
-  const rows = await sql<{ kind: 'role' | 'own' | 'team' | 'myteam'; v: string }>`
+  const rows = await sql<{ kind: 'role' | 'own' | 'team' | 'myteam' | 'read' | 'edit'; v: string }>`
     WITH RECURSIVE reports(id) AS (
       SELECT ${userId}::uuid
       UNION
@@ -91,14 +102,23 @@ async function loadReach(db: Kysely<SystemDatabase>, appId: string, workspaceId:
     UNION ALL SELECT 'own', id::text FROM reports
     UNION ALL SELECT 'myteam', id::text FROM mine
     UNION ALL SELECT DISTINCT 'team', user_id::text FROM team_members
-      WHERE workspace_id = ${workspaceId} AND team_id IN (SELECT id FROM mine UNION SELECT id FROM managed)`.execute(db);
-  const reach: ViewerReach = { roles: [], own: [], team: [], teams: [] };
+      WHERE workspace_id = ${workspaceId} AND team_id IN (SELECT id FROM mine UNION SELECT id FROM managed)
+    UNION ALL (SELECT s.level, s.record_id::text FROM record_shares s
+      WHERE s.workspace_id = ${workspaceId} AND (s.user_id = ${userId} OR s.team_id IN (SELECT id FROM mine))
+      LIMIT ${MAX_LISTED_SHARES + 1})`.execute(db);
+  const reach: ViewerReach = { roles: [], own: [], team: [], teams: [], shared: { read: [], edit: [] } };
+  let shares = 0;
   for (const { kind, v } of rows.rows) {
     if (kind === 'role') reach.roles.push(v);
     else if (kind === 'own') reach.own.push(v);
     else if (kind === 'myteam') reach.teams.push(v);
-    else reach.team.push(v);
+    else if (kind === 'team') reach.team.push(v);
+    else {
+      shares++;
+      reach.shared![kind].push(v);
+    }
   }
+  if (shares > MAX_LISTED_SHARES) reach.shared = null;
   reach.team = [...new Set([...reach.own, ...reach.team])];
   return reach;
 }
@@ -195,7 +215,14 @@ class RolePolicy implements AccessPolicy {
       }
     }
     // Sharing widens what a role reaches, never what it may do: only objects the viewer can read.
-    if (this.can(object, 'read')) parts.push(sharedWith(this.viewer, this.reach.teams, mode));
+    if (this.can(object, 'read')) {
+      const listed = this.reach.shared;
+      if (!listed) parts.push(sharedWith(this.viewer, this.reach.teams, mode));
+      else {
+        const ids = mode === 'read' ? [...listed.read, ...listed.edit] : listed.edit;
+        if (ids.length > 0) parts.push(new Fragment().text('records.id = ANY(').value(ids).text('::uuid[])').build());
+      }
+    }
     return anyOf(parts);
   }
 }
