@@ -210,6 +210,70 @@ describe('runDashboard', () => {
     expect(result.widgets[2]!.result).toBeUndefined();
   });
 
+  it('every report kind charts through a dashboard: one point per row, each drill listing that row’s records', async () => {
+    const kinds: DashboardDef = {
+      key: 'kinds',
+      name: label('Kinds'),
+      widgets: [
+        { id: 'funnel', report: 'funnel', chart: { type: 'funnel' }, layout: { x: 0, y: 0, w: 3, h: 3 } },
+        { id: 'trend', report: 'trend', chart: { type: 'area' }, layout: { x: 3, y: 0, w: 3, h: 3 } },
+        { id: 'kpi', report: 'kpi', chart: { type: 'gauge' }, layout: { x: 6, y: 0, w: 3, h: 3 } },
+        { id: 'forecast', report: 'forecast', chart: { type: 'stackedBar', measures: ['pipeline', 'weighted'] }, layout: { x: 9, y: 0, w: 3, h: 3 } },
+      ],
+      filters: [{ key: 'owner', type: 'user', label: label('Owner'), appliesTo: { deal: 'owner_id' } }],
+    };
+    const reports = [
+      { key: 'funnel', name: label('Funnel'), kind: 'funnel', object: 'deal', funnel: { stageField: 'stage', stages: ['lead', 'qualified', 'won'] } },
+      { key: 'trend', name: label('Trend'), kind: 'timeseries', object: 'deal', measures: [{ key: 'n', aggregate: 'count' }], timeseries: { dateField: 'close_date', bucket: 'month', compare: 'previous' } },
+      { key: 'kpi', name: label('KPI'), kind: 'kpi', object: 'deal', measures: [{ key: 'n', aggregate: 'count' }], kpi: { measure: 'n', target: 100 } },
+      {
+        key: 'forecast',
+        name: label('Forecast'),
+        kind: 'forecast',
+        object: 'deal',
+        forecast: { amountField: 'amount', stageField: 'stage', closeDateField: 'close_date', bucket: 'month', probabilities: { lead: 0.1, qualified: 0.5, won: 1 } },
+      },
+    ];
+    const withKinds: PublishedApp = { ...app, document: { ...app.document, reports: [...(app.document.reports ?? []), ...reports], dashboards: [kinds] } };
+    expect(checkReports(withKinds.document)).toEqual([]);
+    expect(checkDashboards(withKinds.document)).toEqual([]);
+    const owner = actors[1]!.userId!;
+    const result = await runDashboard(database.db, withKinds, kinds, {
+      policy: unrestrictedPolicy({ workspaceId: actors[0]!.workspaceId, userId: owner, isAdmin: true }),
+      env: env(owner),
+      filterValues: { owner: 'me' },
+      locale: 'zh',
+    });
+    const mine = deals.filter((d) => d.owner_id === owner);
+    for (const widget of result.widgets) {
+      expect(widget.error, widget.id).toBeUndefined();
+      const series = widget.option!.series as { type: string; data: (ChartPoint | null)[] }[];
+      const points = series.flatMap((s) => s.data.filter((p): p is ChartPoint => p !== null));
+      const rows = widget.result!.rows.filter((r) => !r.subtotal);
+      expect(points, widget.id).toHaveLength(rows.length * (widget.id === 'forecast' ? 2 : 1));
+      for (const p of points) {
+        const ids = await listed('deal', p.drill);
+        expect(ids.every((id) => mine.some((d) => d.id === id)), widget.id).toBe(true);
+        const row = rows.find((r) => r.drill === p.drill)!;
+        if (widget.id === 'trend' || widget.id === 'kpi') expect(ids).toHaveLength(p.value as number);
+        // a funnel row's drill selects the records AT its stage: the first measure (the count)
+        const atStage = widget.result!.columns.find((c) => c.role === 'measure')!.key;
+        if (widget.id === 'funnel') expect(ids).toHaveLength(row.values[atStage] as number);
+      }
+    }
+    const [funnel, trend, kpi] = result.widgets;
+    expect(funnel!.option!.series).toMatchObject([{ type: 'funnel', sort: 'none' }]);
+    // the funnel draws how many reached each stage, in the stages' order
+    const reached = ['lead', 'qualified', 'won'].map((_, i, stages) => mine.filter((d) => stages.slice(i).includes(d.stage as string)).length);
+    expect((funnel!.option!.series as { data: ChartPoint[] }[])[0]!.data.map((p) => [p.name, p.value])).toEqual([
+      ['lead', reached[0]],
+      ['qualified', reached[1]],
+      ['won', reached[2]],
+    ]);
+    expect((trend!.option!.xAxis as { data: string[] }).data[0]).toMatch(/^2026年\d+月$/);
+    expect((kpi!.option!.series as { max: number; data: ChartPoint[] }[])[0]).toMatchObject({ type: 'gauge', max: 100, data: [{ value: mine.length, target: 100 }] });
+  });
+
   it('a bad filter value is a 400 naming the filter', async () => {
     const problem = await refusal(run({ period: 'last week' }));
     expect(problem.status).toBe(400);

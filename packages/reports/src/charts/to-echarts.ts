@@ -77,7 +77,7 @@ function planChart(result: ReportResult, chart: ChartSpec): ChartPlan {
   const seriesDims = first ? [first, ...rest.filter((d) => d !== first)] : rest;
   const measures = chart.measures
     ? chart.measures.map((k, i) => column(k, `measures/${i}`, ['measure', 'rate', 'change', 'target', 'field']))
-    : defaultMeasures(result);
+    : defaultMeasures(result, chart);
   if (measures.length === 0 && chart.type !== 'table') {
     throw new ProblemError('unprocessable', 'The report has no measure to plot', [
       { field: 'chart/measures', code: 'no_measure', message: `a ${chart.type} chart needs a measure column` },
@@ -86,7 +86,11 @@ function planChart(result: ReportResult, chart: ChartSpec): ChartPlan {
   return { rows: result.rows.filter((r) => !r.subtotal), categoryDims, seriesDims, measures };
 }
 
-function defaultMeasures(result: ReportResult): ReportColumn[] {
+function defaultMeasures(result: ReportResult, chart: ChartSpec): ReportColumn[] {
+  // a funnel draws how many reached each stage (that stage or a later one), as funnels do;
+  // a point's drill still opens the records at its stage
+  const reached = result.kind === 'funnel' && chart.type === 'funnel' ? result.columns.find((c) => c.key === 'reached') : undefined;
+  if (reached) return [reached];
   const measures = result.columns.filter((c) => c.role === 'measure');
   if (measures.length > 0) return measures;
   return result.columns.filter((c) => c.role === 'field' && NUMERIC.has(c.type)).slice(0, 1);
