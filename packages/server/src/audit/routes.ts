@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { ProblemError } from '@tessera/metadata';
-import { AuditLog, RecordRepository, readRecordHistory, type Database, type MetadataRepository, type UserRepository } from '@tessera/store';
+import { ProblemError, type FieldDef } from '@tessera/metadata';
+import { AuditLog, FieldSealer, RecordRepository, environmentKeyRing, readRecordHistory, type Database, type MetadataRepository, type UserRepository } from '@tessera/store';
 import { identity } from '../auth/context';
 import { requireAdmin } from '../auth/admin';
 import { accessPolicyFor } from '../auth/access';
@@ -44,9 +44,12 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AuditRouteDeps):
     const object = new RecordRepository(deps.database.db, published).object(request.params.object);
     if (!policy.can(object, 'read')) throw new ProblemError('forbidden', `You may not read ${object.key} records`);
     // a record's history is as private as the record: the caller's record scope and field permissions apply
+    const sealer = FieldSealer.for(published, environmentKeyRing());
     return readRecordHistory(deps.database.db, workspaceId, object, request.params.id, {
       scope: policy.recordScope(object, 'read'),
       canReadField: (field) => policy.canReadField(object, field),
+      // encrypted values are stored as ciphertext in history too; revealing them is an audited read
+      ...(sealer ? { reveal: (field: FieldDef, value: unknown) => sealer.reveal(object, field, value, request.params.id) } : {}),
       cursor: request.query.cursor,
       limit: request.query.limit,
     });

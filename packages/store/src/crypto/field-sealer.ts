@@ -1,5 +1,6 @@
 import { ProblemError, liveFields, validateRecordInput, type FieldDef, type ObjectDef, type PublishedApp } from '@tessera/metadata';
 import { ENCRYPTION_KEYS_ENV, isCiphertext, type KeyRing } from './key-ring';
+import { activeDecryptionCollector } from './read-audit';
 
 /** Which records and fields had encrypted values decrypted for a reader (one audit row per request names them). */
 export interface DecryptedRead {
@@ -182,6 +183,7 @@ export class FieldSealer {
   }
 
   private noteRead(object: ObjectDef, recordId: string, field: FieldDef): void {
+    activeDecryptionCollector()?.note(object.key, recordId, field.key);
     let entry = this.reads.get(object.key);
     if (!entry) this.reads.set(object.key, (entry = { ids: new Set(), fields: new Set() }));
     entry.ids.add(recordId);

@@ -3,3 +3,4 @@ export { KeyRing, ENCRYPTION_KEYS_ENV, environmentKeyRing, isCiphertext, ciphert
 export { FieldSealer, blindIndexKey, type DecryptedRead } from './field-sealer';
 export { rotateEncryptedValues, type RotationResult } from './rotate';
 export { requireEncryptionKey } from './publish-check';
+export { DecryptionCollector, collectDecryptions, activeDecryptionCollector } from './read-audit';
