@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { migrate, openDatabase, type Database } from '@tessera/store';
-import { bootstrap, buildServer } from '@tessera/server';
+import { MetadataRepository, migrate, openDatabase, type Database } from '@tessera/store';
+import { bootstrap, buildServer, createWorkflowEngine, startWorkers } from '@tessera/server';
 import type { StartConfig } from './config';
 
 /** PostgreSQL when DATABASE_URL is set, otherwise the embedded PGlite in the data folder. */
@@ -27,7 +27,12 @@ export async function startCommand(config: StartConfig): Promise<() => Promise<v
     ...(config.adminEmail ? { adminEmail: config.adminEmail } : {}),
     ...(config.adminPassword ? { adminPassword: config.adminPassword } : {}),
   });
-  const app = buildServer({ database, logger: { level: process.env.LOG_LEVEL || 'info' } });
+  const app = buildServer({
+    database,
+    logger: { level: process.env.LOG_LEVEL || 'info' },
+    // stopped with the server: app.close() lets running flow steps commit before the database closes
+    workers: config.workers ? { concurrency: config.workerConcurrency } : false,
+  });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -37,6 +42,27 @@ export async function startCommand(config: StartConfig): Promise<() => Promise<v
   return () => {
     // in-flight requests finish before the database closes
     stopping ??= app.close().then(() => database.close());
+    return stopping;
+  };
+}
+
+/**
+ * Flow workers only, no HTTP: more of them on one PostgreSQL database scale flow execution
+ * out (jobs are claimed with FOR UPDATE SKIP LOCKED, so each step runs once). The database
+ * must be migrated (`tessera migrate` or a `start`). Stopping lets the running steps commit.
+ */
+export async function workerCommand(config: StartConfig): Promise<() => Promise<void>> {
+  if (!config.databaseUrl) {
+    // the embedded database belongs to one process: its flows run inside `tessera start`
+    throw new Error('tessera worker needs PostgreSQL (DATABASE_URL); with the embedded database, `tessera start` runs the flow workers');
+  }
+  const database = await openConfiguredDatabase(config);
+  const engine = createWorkflowEngine(database, new MetadataRepository(database.db));
+  const workers = startWorkers(engine, { concurrency: config.workerConcurrency });
+  console.log(`Tessera flow worker running on PostgreSQL, ${config.workerConcurrency} steps at once`);
+  let stopping: Promise<void> | null = null;
+  return () => {
+    stopping ??= workers.stop().then(() => database.close());
     return stopping;
   };
 }

@@ -1,34 +1,26 @@
 import { readConfig } from './config';
-import { migrateCommand, startCommand } from './commands';
+import { migrateCommand, startCommand, workerCommand } from './commands';
 
 const USAGE = `Usage: tessera <command>
 
 Commands:
   start     migrate, create the first workspace and admin if needed, and serve the API
   migrate   apply pending database migrations and exit
+  worker    run flow workers only (no HTTP), to scale flows out on PostgreSQL
 
 Environment: PORT (3000), DATABASE_URL (PostgreSQL; embedded PGlite when unset),
-TESSERA_DATA_DIR (./data), TESSERA_ADMIN_EMAIL, TESSERA_ADMIN_PASSWORD`;
+TESSERA_DATA_DIR (./data), TESSERA_ADMIN_EMAIL, TESSERA_ADMIN_PASSWORD,
+TESSERA_WORKERS (0: start runs no flow workers), TESSERA_WORKER_CONCURRENCY (4)`;
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
   switch (command) {
-    case 'start': {
-      const stop = await startCommand(readConfig());
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-        process.once(signal, () => {
-          console.log(`Received ${signal}, shutting down`);
-          stop().then(
-            () => process.exit(0),
-            (e: unknown) => {
-              console.error(e);
-              process.exit(1);
-            },
-          );
-        });
-      }
+    case 'start':
+      stopOnSignal(await startCommand(readConfig()));
       return -1;
-    }
+    case 'worker':
+      stopOnSignal(await workerCommand(readConfig()));
+      return -1;
     case 'migrate':
       await migrateCommand(readConfig());
       return 0;
@@ -41,6 +33,22 @@ async function main(argv: string[]): Promise<number> {
     default:
       console.error(`Unknown command "${command}"\n\n${USAGE}`);
       return 1;
+  }
+}
+
+/** SIGINT/SIGTERM stop the process cleanly: requests and flow steps in flight finish first. */
+function stopOnSignal(stop: () => Promise<void>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.log(`Received ${signal}, shutting down`);
+      stop().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          console.error(e);
+          process.exit(1);
+        },
+      );
+    });
   }
 }
 

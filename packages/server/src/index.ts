@@ -3,3 +3,4 @@ export { bootstrap, DEFAULT_ADMIN_EMAIL, type BootstrapOptions, type BootstrapRe
 export { hashPassword, verifyPassword, generatePassword } from './auth/passwords';
 export { appOpenApi } from './openapi/app-openapi';
 export { problemDocument, toProblem, type ProblemDocument } from './errors/problem';
+export { createWorkflowEngine, startWorkers, type RunningWorkers } from './workflow/engine';
