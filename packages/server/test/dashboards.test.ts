@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppDocument } from '@tessera/metadata';
 import type { ChartPoint, DashboardDef, DashboardResult } from '@tessera/reports';
+import { TokenRepository, UserRepository, type RoleDef } from '@tessera/store';
 import { crmDraft, expectProblem, publishApp, startHarness, type Harness } from './harness';
 
 const label = (en: string, zh: string) => ({ en, zh });
@@ -32,8 +33,23 @@ const sales: DashboardDef = {
   ],
 };
 
+const ACTIONS = { create: true, read: true, update: true, delete: false, import: false, export: false } as const;
+const ROLES: RoleDef[] = [
+  // a sales rep sees their own deals only, and no companies
+  { key: 'rep', name: { en: 'Sales rep' }, objects: { deal: { ...ACTIONS, scope: 'own' } } },
+];
+
 function draft(): AppDocument {
-  return { ...crmDraft(), reports: [pipeline], dashboards: [sales] };
+  return { ...crmDraft(), reports: [pipeline], dashboards: [sales], roles: ROLES };
+}
+
+/** a signed-in non-administrator holding the rep role */
+async function rep(email: string): Promise<(method: 'GET' | 'PUT' | 'DELETE' | 'POST', url: string, body?: unknown) => ReturnType<Harness['call']>> {
+  const created = await new UserRepository(h.database.db).create(h.workspaceId, { email, name: email, passwordHash: 'x' });
+  const { token } = await new TokenRepository(h.database.db).issue(h.workspaceId, created.id, { kind: 'api', name: 'test' });
+  const granted = await h.call('PUT', `/api/apps/crm/users/${created.id}/roles/rep`);
+  if (granted.statusCode !== 200) throw new Error(granted.body);
+  return (method, url, body) => h.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
 }
 
 let h: Harness;
@@ -97,6 +113,21 @@ describe('GET /api/apps/:app/dashboards/:dashboard/result', () => {
     expect(none.widgets[0]!.result!.rows).toEqual([]);
   });
 
+  it('runs as the viewer: a rep’s dashboard counts only the deals their scope shows', async () => {
+    const as = await rep('rep@example.com');
+    const created = await as('POST', '/api/apps/crm/records/deal', { title: 'Mine', stage: 'won', amount: '5.00' });
+    expect(created.statusCode, created.body).toBe(201);
+    const res = await as('GET', '/api/apps/crm/dashboards/sales/result?locale=en');
+    expect(res.statusCode, res.body).toBe(200);
+    const [bar, pie] = (res.json() as DashboardResult).widgets;
+    expect(points(pie!).map((p) => [p.name, p.value])).toEqual([['Won', 1]]);
+    expect(points(bar!).map((p) => p.formatted)).toEqual(['CN¥5.00']);
+    // the administrator still sees everyone's
+    const all = (await h.call('GET', '/api/apps/crm/dashboards/sales/result')).json() as DashboardResult;
+    expect(points(all.widgets[1]!).map((p) => p.value)).toEqual([1, 3, 1]);
+    await h.call('DELETE', `/api/apps/crm/records/deal/${(created.json() as { id: string }).id}`);
+  });
+
   it('refuses a bad filter value, an unknown filter, a bad locale and an unknown dashboard as problem documents', async () => {
     const bad = await h.call('GET', '/api/apps/crm/dashboards/sales/result?created=yesterday&stage=maybe&color=red');
     expect(bad.statusCode).toBe(400);
@@ -158,5 +189,12 @@ describe('draft dashboards CRUD', () => {
     expect(((await h.call('GET', '/api/apps/crm/draft/dashboards')).json() as { items: DashboardDef[] }).items).toEqual([sales]);
     const noApp = await h.call('GET', '/api/apps/nope/draft/dashboards');
     expect(noApp.statusCode).toBe(404);
+  });
+
+  it('only an administrator changes the draft’s dashboards', async () => {
+    const as = await rep('designer-wannabe@example.com');
+    expect(expectProblem(await as('PUT', '/api/apps/crm/draft/dashboards/ops', ops)).status).toBe(403);
+    expect(expectProblem(await as('DELETE', '/api/apps/crm/draft/dashboards/sales')).status).toBe(403);
+    expect(((await h.call('GET', '/api/apps/crm/draft/dashboards')).json() as { items: DashboardDef[] }).items).toEqual([sales]);
   });
 });

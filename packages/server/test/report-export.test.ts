@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Papa from 'papaparse';
 import ExcelJS from 'exceljs';
+import { TokenRepository, UserRepository } from '@tessera/store';
 import { crmDraft, expectProblem, publishApp, startHarness, type Harness } from './harness';
+
+const ACTIONS = { create: true, read: true, update: true, delete: false, import: false } as const;
 
 const label = (en: string, zh: string) => ({ en, zh });
 
@@ -11,6 +14,10 @@ beforeAll(async () => {
   h = await startHarness();
   await publishApp(h, 'crm', {
     ...crmDraft(),
+    roles: [
+      { key: 'rep', name: { en: 'Rep' }, objects: { deal: { ...ACTIONS, export: false, scope: 'own' } } },
+      { key: 'exporter', name: { en: 'Exporter' }, objects: { deal: { ...ACTIONS, export: true, scope: 'own' } } },
+    ],
     reports: [
       {
         key: 'pipeline',
@@ -88,6 +95,28 @@ describe('GET /api/apps/:app/reports/:report/export', () => {
     ]);
     expect(sheet.getRow(2).getCell(3).numFmt).toContain('¥');
     expect(sheet.getRow(4).font?.bold).toBe(true);
+  });
+
+  it('exports as the caller: no export permission is a 403; with it, only the records their scope shows', async () => {
+    const signIn = async (email: string, role: string) => {
+      const user = await new UserRepository(h.database.db).create(h.workspaceId, { email, name: email, passwordHash: 'x' });
+      const { token } = await new TokenRepository(h.database.db).issue(h.workspaceId, user.id, { kind: 'api', name: 'test' });
+      expect((await h.call('PUT', `/api/apps/crm/users/${user.id}/roles/${role}`)).statusCode).toBe(200);
+      return (url: string, body?: unknown) =>
+        h.app.inject({ method: body === undefined ? 'GET' : 'POST', url, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
+    };
+    const rep = await signIn('rep@example.com', 'rep');
+    const forbidden = await rep('/api/apps/crm/reports/pipeline/export?format=csv');
+    expect(expectProblem(forbidden).status).toBe(403);
+    const exporter = await signIn('exporter@example.com', 'exporter');
+    expect((await exporter('/api/apps/crm/records/deal', { title: 'Own', stage: 'new', amount: '7.00' })).statusCode).toBe(201);
+    const own = await exporter('/api/apps/crm/reports/pipeline/export?format=csv&locale=en');
+    expect(own.statusCode, own.body).toBe(200);
+    expect(Papa.parse<string[]>(own.body.replace(/^\uFEFF/, ''), { skipEmptyLines: true }).data).toEqual([
+      ['Stage', 'Deals', 'Amount'],
+      ['New', '1', '7.00'],
+      ['Total', '1', '7.00'],
+    ]);
   });
 
   it('refuses a missing or unknown format, an unknown report and an unknown app as problem documents', async () => {

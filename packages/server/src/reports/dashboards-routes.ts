@@ -6,6 +6,7 @@ import { findDashboard, runDashboard, type DashboardDef } from '@tessera/reports
 import type { ServerContext } from '../context';
 import { actorOf, identity } from '../auth/context';
 import { accessPolicyFor } from '../auth/access';
+import { requireAdmin } from '../auth/admin';
 import { appParams, keyString } from '../apps/params';
 
 type DashboardRoute = { Params: { app: string; dashboard: string } };
@@ -18,7 +19,7 @@ const draftDashboardParams = { type: 'object', required: ['app', 'key'], propert
  * Dashboards: the running result of a published dashboard (every widget's report with the
  * global filters applied, plus its chart option), and editing the draft's `dashboards`
  * section one dashboard at a time (saved through the draft, so the whole document is
- * validated as on any draft save).
+ * validated as on any draft save). Changing the draft is for workspace administrators.
  */
 export function registerDashboardRoutes(api: FastifyInstance, ctx: ServerContext): void {
   api.get<DashboardRoute & { Querystring: Record<string, unknown> }>(
@@ -44,6 +45,7 @@ export function registerDashboardRoutes(api: FastifyInstance, ctx: ServerContext
     '/api/apps/:app/draft/dashboards/:key',
     { schema: { params: draftDashboardParams, body: { type: 'object' } } },
     async (request, reply) => {
+      await requireAdmin(request, ctx.users);
       const { key } = request.params;
       if (request.body.key !== undefined && request.body.key !== key) {
         throw new ProblemError('unprocessable', 'The dashboard key in the body differs from the one in the path', [
@@ -62,6 +64,7 @@ export function registerDashboardRoutes(api: FastifyInstance, ctx: ServerContext
   );
 
   api.delete<DraftDashboardRoute>('/api/apps/:app/draft/dashboards/:key', { schema: { params: draftDashboardParams } }, async (request, reply) => {
+    await requireAdmin(request, ctx.users);
     const draft = await ctx.metadata.getDraft(identity(request).workspaceId, request.params.app);
     const dashboards = (draft.dashboards ?? []).filter((d) => (d as DashboardDef).key !== request.params.key);
     if (dashboards.length === (draft.dashboards ?? []).length) throw notFound(request.params.key);
