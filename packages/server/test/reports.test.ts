@@ -1,6 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReportResult } from '@tessera/reports';
+import { TokenRepository, UserRepository, type RoleDef } from '@tessera/store';
 import { crmDraft, expectProblem, publishApp, startHarness, type Harness } from './harness';
+
+const ACTIONS = { create: true, read: true, update: true, delete: false, import: false, export: false } as const;
+const ROLES: RoleDef[] = [
+  // a rep sees their own deals, and not their amounts
+  { key: 'rep', name: { en: 'Sales rep' }, objects: { deal: { ...ACTIONS, scope: 'own', fields: { amount: 'none' } }, company: { ...ACTIONS, scope: 'all' } } },
+];
+
+/** a signed-in non-administrator holding the rep role */
+async function rep(email: string): Promise<{ id: string; call: (method: 'GET' | 'PUT' | 'DELETE' | 'POST', url: string, body?: unknown) => ReturnType<Harness['call']> }> {
+  const created = await new UserRepository(h.database.db).create(h.workspaceId, { email, name: email, passwordHash: 'x' });
+  const { token } = await new TokenRepository(h.database.db).issue(h.workspaceId, created.id, { kind: 'api', name: 'test' });
+  const granted = await h.call('PUT', `/api/apps/crm/users/${created.id}/roles/rep`);
+  if (granted.statusCode !== 200) throw new Error(granted.body);
+  return {
+    id: created.id,
+    call: (method, url, body) => h.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) }),
+  };
+}
 
 let h: Harness;
 
@@ -8,7 +27,7 @@ const byStage = { key: 'by_stage', name: { en: 'By stage' }, kind: 'summary', ob
 
 beforeAll(async () => {
   h = await startHarness();
-  await publishApp(h, 'crm', { ...crmDraft(), reports: [byStage] });
+  await publishApp(h, 'crm', { ...crmDraft(), reports: [byStage], roles: ROLES });
   const company = (await h.call('POST', '/api/apps/crm/records/company', { name: 'Acme' })).json() as { id: string };
   for (const [title, stage, amount, hot] of [
     ['a', 'new', '100.50', true],
@@ -55,6 +74,23 @@ describe('reports API', () => {
     const wrongFilter = await h.call('GET', `/api/apps/crm/reports/by_stage/result?filter=${encodeURIComponent(JSON.stringify({ '==': [{ var: 'nope' }, 1] }))}`);
     expect(wrongFilter.statusCode).toBe(400);
     expect(expectProblem(wrongFilter).errors[0]?.code).toBe('unknown_field');
+  });
+
+  it('runs as the caller: a rep counts only their own deals and may not total a field hidden from them', async () => {
+    const r = await rep('rep@example.com');
+    const mine = await r.call('POST', '/api/apps/crm/records/deal', { title: 'mine', stage: 'won' });
+    expect(mine.statusCode, mine.body).toBe(201);
+    const counted = await r.call('POST', '/api/apps/crm/reports/run', { kind: 'summary', object: 'deal', dimensions: [{ field: 'stage' }], totals: true });
+    expect(counted.statusCode, counted.body).toBe(200);
+    expect((counted.json() as ReportResult).rows.map((x) => x.values)).toEqual([{ stage: 'won', count: 1 }]);
+    // the administrator counts all four
+    const all = await h.call('POST', '/api/apps/crm/reports/run', { kind: 'kpi', object: 'deal', kpi: { measure: 'count' } });
+    expect((all.json() as ReportResult).rows[0]!.values.count).toBe(4);
+    const hidden = await r.call('GET', '/api/apps/crm/reports/by_stage/result');
+    expect(expectProblem(hidden).status).toBe(403);
+    expect(expectProblem(hidden).errors[0]?.field).toBe('amount');
+    expect(expectProblem(await r.call('PUT', '/api/apps/crm/draft/reports/x', { name: { en: 'X' }, kind: 'summary', object: 'deal' })).status).toBe(403);
+    expect(expectProblem(await r.call('DELETE', '/api/apps/crm/draft/reports/by_stage')).status).toBe(403);
   });
 
   it('answers 404 for an unknown report or app', async () => {

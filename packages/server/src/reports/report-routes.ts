@@ -6,6 +6,7 @@ import { checkReport, runReport, type ReportDef } from '@tessera/reports';
 import type { ServerContext } from '../context';
 import { actorOf, identity } from '../auth/context';
 import { accessPolicyFor } from '../auth/access';
+import { requireAdmin } from '../auth/admin';
 import { appParams, keyString } from '../apps/params';
 
 type ReportRoute = { Params: { app: string; report: string }; Querystring: ResultQuery };
@@ -24,7 +25,7 @@ const resultQuery = {
  * Reports: run a saved report of the published version or an ad-hoc definition (as the
  * caller: their record scope and field permissions apply), and edit the draft's
  * `reports` section one report at a time, saved through the draft so the whole document
- * is validated as on any draft save.
+ * is validated as on any draft save; changing the draft is for administrators.
  */
 export function registerReportRoutes(api: FastifyInstance, ctx: ServerContext): void {
   api.post<{ Params: { app: string }; Querystring: ResultQuery; Body: Record<string, unknown> }>(
@@ -62,6 +63,8 @@ export function registerReportRoutes(api: FastifyInstance, ctx: ServerContext): 
     '/api/apps/:app/draft/reports/:key',
     { schema: { params: draftReportParams, body: { type: 'object' } } },
     async (request, reply) => {
+      // reports are app metadata: changing them is designing the app
+      await requireAdmin(request, ctx.users);
       const { key } = request.params;
       if (request.body.key !== undefined && request.body.key !== key) {
         throw new ProblemError('unprocessable', 'The report key in the body differs from the one in the path', [
@@ -80,6 +83,7 @@ export function registerReportRoutes(api: FastifyInstance, ctx: ServerContext): 
   );
 
   api.delete<DraftReportRoute>('/api/apps/:app/draft/reports/:key', { schema: { params: draftReportParams } }, async (request, reply) => {
+    await requireAdmin(request, ctx.users);
     const draft = await ctx.metadata.getDraft(identity(request).workspaceId, request.params.app);
     const reports = (draft.reports ?? []).filter((r) => (r as ReportDef).key !== request.params.key);
     if (reports.length === (draft.reports ?? []).length) throw notFound(request.params.key);
