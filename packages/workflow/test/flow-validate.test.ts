@@ -102,10 +102,10 @@ describe('checkFlows', () => {
     { name: 'default that is not an outgoing edge', change: (f) => (node<'exclusiveGateway'>(f, 'split').default = 'e1'), field: `${at('split')}/default`, code: 'default_not_outgoing', names: 'split' },
     { name: 'join waiting for more branches than the fork has', change: (f) => f.edges.push({ id: 'e_extra', source: 'classify', target: 'join' }), field: at('classify'), code: 'several_outgoing', names: 'classify' },
     {
-      name: 'fork branch that never joins',
+      name: 'fork branch that never joins while the others do',
       change: (f) => {
-        f.nodes.push({ id: 'stray_end', type: 'endEvent' });
-        f.edges.find((e) => e.id === 'e_j2')!.target = 'stray_end';
+        f.nodes.push({ id: 'extra', type: 'serviceTask', action: { type: 'setVariables', values: {} } }, { id: 'stray_end', type: 'endEvent' });
+        f.edges.push({ id: 'e_f3', source: 'fork', target: 'extra' }, { id: 'e_x', source: 'extra', target: 'stray_end' });
       },
       field: at('fork'),
       code: 'unjoined_branch',
@@ -126,7 +126,37 @@ describe('checkFlows', () => {
       names: 'small_task',
     },
     { name: 'boundary timer on a service task', change: (f) => (node<'boundaryTimer'>(f, 'sla').attachedTo = 'mark'), field: `${at('sla')}/attachedTo`, code: 'not_a_user_task', names: 'sla' },
-    { name: 'approval edge without outcome', change: (f) => delete f.edges.find((e) => e.id === 'e_rejected')!.outcome, field: at('finance_review'), code: 'outcome_edges', names: 'finance_review' },
+    {
+      name: 'approval edge without outcome next to an approved edge',
+      change: (f) => delete f.edges.find((e) => e.id === 'e_rejected')!.outcome,
+      field: `flows/0/edges/${f0.edges.findIndex((e) => e.id === 'e_rejected')}`,
+      code: 'unused_edge',
+      names: 'finance_review',
+    },
+    { name: 'approval with two approved edges', change: (f) => (f.edges.find((e) => e.id === 'e_rejected')!.outcome = 'approved'), field: at('finance_review'), code: 'outcome_edges', names: 'finance_review' },
+    {
+      name: 'approval without a way out when approved',
+      change: (f) => {
+        f.edges = f.edges.filter((e) => e.id !== 'e_approved');
+        f.edges.push({ id: 'e_fork_in', source: 'classify', target: 'fork' });
+      },
+      field: at('finance_review'),
+      code: 'outcome_edges',
+      names: 'finance_review',
+    },
+    {
+      name: 'fork branches merging without a join',
+      change: (f) => {
+        // both branches of the fork run into `query`: the rest would run twice
+        f.edges.find((e) => e.id === 'e_j1')!.target = 'query';
+        f.edges.find((e) => e.id === 'e_j2')!.target = 'query';
+        f.nodes = f.nodes.filter((n) => n.id !== 'join');
+        f.edges = f.edges.filter((e) => e.id !== 'e_q');
+      },
+      field: at('fork'),
+      code: 'merge_without_join',
+      names: 'fork',
+    },
     { name: 'condition that is not boolean', change: (f) => (f.edges.find((e) => e.id === 'e_large')!.condition = { var: 'title' }), field: 'flows/0/edges/2/condition', code: 'not_boolean', names: 'split' },
     { name: 'condition reading an unknown variable', change: (f) => (f.edges.find((e) => e.id === 'e_large')!.condition = { '==': [{ var: '$vars.nope' }, 1] }), field: 'flows/0/edges/2/condition/==/0', code: 'unknown_field', names: 'split' },
     { name: 'timer date that is not a date', change: (f) => (node<'timerEvent'>(f, 'wait').timer = { date: { var: 'title' } }), field: `${at('wait')}/timer/date`, code: 'type_mismatch', names: 'wait' },
@@ -168,6 +198,30 @@ describe('checkFlows', () => {
       f.edges.push({ id: 'e_c1', source: 'choose', target: 'log' }, { id: 'e_c2', source: 'choose', target: 'join', condition: true });
     });
     expect(errors).toContainEqual(expect.objectContaining({ code: 'join_count', message: expect.stringContaining('"join"') }));
+  });
+
+  it('accepts an approval with one plain edge (a rejection ends the instance) and a fork whose branches end on their own', () => {
+    const flow: FlowDef = {
+      key: 'simple',
+      name: { en: 'Simple' },
+      object: 'deal',
+      nodes: [
+        { id: 'start', type: 'startEvent', trigger: { type: 'manual' } },
+        { id: 'review', type: 'userTask', kind: 'approval', mode: 'single', assignees: [{ type: 'field', field: 'owner_id' }] },
+        { id: 'fork', type: 'parallelGateway' },
+        { id: 'wait', type: 'timerEvent', timer: { duration: 'PT1H' } },
+        { id: 'late', type: 'endEvent' },
+        { id: 'stop', type: 'endEvent', terminate: true },
+      ],
+      edges: [
+        { id: 'e1', source: 'start', target: 'review' },
+        { id: 'e2', source: 'review', target: 'fork' },
+        { id: 'e3', source: 'fork', target: 'wait' },
+        { id: 'e4', source: 'wait', target: 'late' },
+        { id: 'e5', source: 'fork', target: 'stop' },
+      ],
+    };
+    expect(checkFlows(appWith(flow))).toEqual([]);
   });
 
   it('reports duplicate flow keys', () => {
@@ -250,14 +304,18 @@ describe('checkFlows', () => {
       },
     },
     {
-      describe: 'send a fork branch to a plain end event',
+      describe: 'reroute a branch past its join',
       apply: (f) => {
-        const join = f.nodes.find((n) => n.type === 'parallelGateway' && f.edges.filter((e) => e.target === n.id).length > 1);
+        const join = f.nodes.find((n) => {
+          if (n.type !== 'parallelGateway' || f.edges.filter((e) => e.target === n.id).length < 2) return false;
+          const after = f.edges.find((e) => e.source === n.id)?.target;
+          return f.nodes.find((x) => x.id === after)?.type !== 'endEvent';
+        });
         if (!join) return null;
-        f.nodes.push({ id: 'Stray_end', type: 'endEvent' });
-        f.edges.find((e) => e.target === join.id)!.target = 'Stray_end';
+        const after = f.edges.find((e) => e.source === join.id)!.target;
+        f.edges.find((e) => e.target === join.id)!.target = after;
         const forks = f.nodes.filter((n) => n.type === 'parallelGateway' && f.edges.filter((e) => e.source === n.id).length > 1);
-        return [join.id, ...forks.map((n) => n.id)];
+        return [join.id, after, ...forks.map((n) => n.id)];
       },
     },
     {

@@ -114,12 +114,21 @@ function checkExclusive(c: FlowCheck, node: Extract<FlowNode, { type: 'exclusive
   }
 }
 
+/**
+ * An approval leaves by its `approved` edge when approved, else by its edge without outcome;
+ * when rejected by its `rejected` edge, else the instance ends with result "rejected".
+ */
 function checkApprovalOutcomes(c: FlowCheck, id: string, outs: FlowEdge[]): void {
-  for (const outcome of ['approved', 'rejected'] as const) {
-    const n = outs.filter((e) => e.outcome === outcome).length;
-    if (n !== 1) c.node(id, [], 'outcome_edges', `an approval task needs exactly one outgoing edge with outcome "${outcome}", it has ${n}`);
+  const approved = outs.filter((e) => e.outcome === 'approved');
+  const rejected = outs.filter((e) => e.outcome === 'rejected');
+  const plain = outs.filter((e) => e.outcome === undefined);
+  for (const [label, edges] of [['approved', approved], ['rejected', rejected], ['no', plain]] as const) {
+    if (edges.length > 1) c.node(id, [], 'outcome_edges', `an approval task has at most one outgoing edge with ${label} outcome, it has ${edges.length} (${edges.map((e) => e.id).join(', ')})`);
   }
-  for (const e of outs) if (e.outcome === undefined) c.edge(e, ['outcome'], 'no_outcome', `it leaves approval task "${id}" and so needs an outcome (approved or rejected)`);
+  if (approved.length === 0 && plain.length === 0) c.node(id, [], 'outcome_edges', 'an approval task needs an edge to leave by when approved: one with outcome "approved", or one without outcome');
+  if (approved.length > 0) {
+    for (const e of plain) c.edge(e, [], 'unused_edge', `it is never taken: approval task "${id}" leaves by its "approved" edge when approved, and by its "rejected" edge (or ends the instance) when rejected`);
+  }
 }
 
 function checkBoundary(c: FlowCheck, node: Extract<FlowNode, { type: 'boundaryTimer' }>, outs: FlowEdge[]): void {
@@ -172,6 +181,7 @@ const isParallel = (n: FlowNode | undefined): boolean => n?.type === 'parallelGa
  * branch that ends elsewhere leaves it waiting forever, and one that arrives twice (through
  * an exclusive split inside the branch) is never counted. A nested fork is stepped over to
  * its own join. A branch may end at a terminate end event, which ends the whole instance.
+ * A fork may also have no join at all when its branches each run to their own end.
  */
 function checkForksAndJoins(c: FlowCheck): void {
   const joinOf = new Map<string, string | null>();
@@ -197,29 +207,49 @@ function matchFork(c: FlowCheck, fork: string, joinOf: Map<string, string | null
   if (active.has(fork)) return null; // a loop back into the fork: reported by the outer walk, not here
   active.add(fork);
   const branches = c.outgoing.get(fork)!;
-  const meets = new Set<string>();
-  let broken = false;
-  for (const branch of branches) {
-    const found = branchJoins(c, branch.target, fork, joinOf, boundaries, active);
-    if (found.unjoined !== null) {
-      c.node(fork, [], 'unjoined_branch', `its branch through edge "${branch.id}" reaches "${found.unjoined}" without meeting the other branches at a parallel join`);
-      broken = true;
-    }
-    for (const j of found.joins) meets.add(j);
-  }
+  const walks = branches.map((branch) => ({ branch, ...branchJoins(c, branch.target, fork, joinOf, boundaries, active) }));
   active.delete(fork);
+  const meets = new Set(walks.flatMap((w) => [...w.joins]));
   let join: string | null = null;
-  if (!broken && meets.size > 1) {
-    c.node(fork, [], 'branches_split', `its branches meet at different parallel joins (${[...meets].join(', ')}); they must meet at one`);
-  } else if (!broken && meets.size === 1) {
-    join = [...meets][0]!;
-    const arriving = c.incoming.get(join)!.length;
-    if (arriving !== branches.length) {
-      c.node(join, [], 'join_count', `it waits for ${arriving} incoming edges, but fork "${fork}" starts ${branches.length} branches`);
+  if (meets.size === 0) {
+    checkIndependentBranches(c, fork, walks);
+  } else {
+    const unjoined = walks.filter((w) => w.unjoined !== null);
+    for (const w of unjoined) {
+      c.node(fork, [], 'unjoined_branch', `its branch through edge "${w.branch.id}" reaches "${w.unjoined}" without meeting the other branches at a parallel join`);
+    }
+    if (unjoined.length === 0 && meets.size > 1) {
+      c.node(fork, [], 'branches_split', `its branches meet at different parallel joins (${[...meets].join(', ')}); they must meet at one`);
+    } else if (unjoined.length === 0) {
+      join = [...meets][0]!;
+      const arriving = c.incoming.get(join)!.length;
+      if (arriving !== branches.length) {
+        c.node(join, [], 'join_count', `it waits for ${arriving} incoming edges, but fork "${fork}" starts ${branches.length} branches`);
+      }
     }
   }
   joinOf.set(fork, join);
   return join;
+}
+
+/**
+ * A fork without a join is fine when its branches end on their own (each token reaches an end
+ * event); but branches that run into the same node without a parallel join would run the
+ * rest of the flow once per branch.
+ */
+function checkIndependentBranches(c: FlowCheck, fork: string, walks: { branch: FlowEdge; seen: Set<string> }[]): void {
+  const owner = new Map<string, string>();
+  for (const w of walks) {
+    for (const id of w.seen) {
+      if (c.nodes.get(id)?.type === 'endEvent') continue;
+      const other = owner.get(id);
+      if (other !== undefined && other !== w.branch.id) {
+        c.node(fork, [], 'merge_without_join', `its branches through edges "${other}" and "${w.branch.id}" both reach "${id}" without a parallel join, so what follows would run once per branch`);
+        return;
+      }
+      owner.set(id, w.branch.id);
+    }
+  }
 }
 
 /** the parallel joins the paths from `from` first meet (nested forks stepped over), and a node where a path ends unjoined */
@@ -230,7 +260,7 @@ function branchJoins(
   joinOf: Map<string, string | null>,
   boundaries: Map<string, string[]>,
   active: Set<string>,
-): { joins: Set<string>; unjoined: string | null } {
+): { joins: Set<string>; unjoined: string | null; seen: Set<string> } {
   const joins = new Set<string>();
   let unjoined: string | null = null;
   const seen = new Set<string>();
@@ -252,6 +282,8 @@ function branchJoins(
     if (isParallel(node) && outs.length > 1) {
       const inner = matchFork(c, id, joinOf, boundaries, active);
       if (inner !== null) stack.push(...c.outgoing.get(inner)!.map((e) => e.target));
+      // a nested fork without a join ends its branches on their own
+      else unjoined ??= id;
       continue;
     }
     stack.push(...outs.map((e) => e.target));
@@ -261,5 +293,5 @@ function branchJoins(
       if (timer?.type === 'boundaryTimer' && timer.interrupting) stack.push(b);
     }
   }
-  return { joins, unjoined };
+  return { joins, unjoined, seen };
 }
