@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppDocument } from '@tessera/metadata';
-import { TokenRepository, UserRepository, type RoleDef } from '@tessera/store';
+import fc from 'fast-check';
+import type { AppDocument, PublishedApp } from '@tessera/metadata';
+import { MetadataRepository, TokenRepository, UserRepository, loadAccessPolicy, type FieldAccess, type ObjectGrant, type RoleDef } from '@tessera/store';
+import { appOpenApi } from '../src/index';
 import { crmDraft, expectProblem, publishApp, startHarness, type Harness } from './harness';
 
 const ACTIONS = { create: true, read: true, update: true, delete: false, import: false, export: false } as const;
@@ -146,5 +148,61 @@ describe('access over HTTP', () => {
   it('duplicate checks do not probe hidden fields or show records out of scope', async () => {
     const refused = expectProblem(await as(rep)('POST', '/api/apps/crm/records/deal/duplicates', { hot: true }));
     expect(refused.errors[0]!.field).toBe('hot');
+  });
+
+  it('property: the OpenAPI document lists exactly the objects, fields and operations the roles allow', async () => {
+    const published = await new MetadataRepository(h.database.db).getPublished(h.workspaceId, 'crm');
+    const keys = { deal: ['title', 'stage', 'amount', 'hot', 'company'], company: ['name'] } as const;
+    const grant = (fields: readonly string[]) =>
+      fc.record({
+        create: fc.boolean(),
+        read: fc.boolean(),
+        update: fc.boolean(),
+        delete: fc.boolean(),
+        import: fc.boolean(),
+        export: fc.boolean(),
+        scope: fc.constantFrom<ObjectGrant['scope']>('all', 'own', 'team'),
+        fields: fc.dictionary(fc.constantFrom(...fields), fc.constantFrom<FieldAccess>('read', 'write', 'none'), { maxKeys: 3 }),
+      });
+    const role = fc.record({ deal: fc.option(grant(keys.deal), { nil: undefined }), company: fc.option(grant(keys.company), { nil: undefined }) });
+    const viewer = await new UserRepository(h.database.db).create(h.workspaceId, { email: 'openapi@example.com', name: 'o', passwordHash: 'x' });
+    await fc.assert(
+      fc.asyncProperty(fc.array(role, { minLength: 1, maxLength: 3 }), async (drawn) => {
+        const roles: RoleDef[] = drawn.map((objects, i) => ({
+          key: `r${i}`,
+          name: { en: `R${i}` },
+          objects: Object.fromEntries(Object.entries(objects).filter(([, g]) => g !== undefined)) as Record<string, ObjectGrant>,
+        }));
+        const app: PublishedApp = { ...published, document: { ...published.document, roles } };
+        await h.database.db.deleteFrom('user_roles').where('user_id', '=', viewer.id).execute();
+        await h.database.db.insertInto('user_roles').values(roles.map((r) => ({ workspace_id: h.workspaceId, app_id: app.appId, user_id: viewer.id, role_key: r.key }))).execute();
+        const policy = await loadAccessPolicy(h.database.db, app, { workspaceId: h.workspaceId, userId: viewer.id, isAdmin: false });
+        const doc = appOpenApi(app, '/', policy) as { paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, { properties: Record<string, { readOnly?: boolean }> }> } };
+        for (const objectKey of ['deal', 'company'] as const) {
+          const grants = drawn.map((r) => r[objectKey]).filter((g): g is NonNullable<typeof g> => g !== undefined);
+          const name = objectKey === 'deal' ? 'Deal' : 'Company';
+          const base = `/api/apps/crm/records/${objectKey}`;
+          const readable = grants.some((g) => g.read);
+          expect(doc.components.schemas[name] !== undefined).toBe(readable);
+          expect(doc.paths[base] !== undefined).toBe(readable);
+          if (!readable) continue;
+          expect(doc.paths[base]!.post !== undefined).toBe(grants.some((g) => g.create));
+          expect(doc.paths[`${base}/{id}`]!.patch !== undefined).toBe(grants.some((g) => g.update));
+          expect(doc.paths[`${base}/{id}`]!.delete !== undefined).toBe(grants.some((g) => g.delete));
+          for (const field of keys[objectKey]) {
+            const rank = { none: 0, read: 1, write: 2 } as const;
+            const access = grants
+              .filter((g) => g.read)
+              .map((g) => g.fields[field] ?? (g.update || g.create ? 'write' : 'read'))
+              .reduce<FieldAccess>((best, a) => (rank[a] > rank[best] ? a : best), 'none');
+            const property = doc.components.schemas[name]!.properties[field];
+            expect(property !== undefined, `${objectKey}.${field} shown`).toBe(access !== 'none');
+            if (property) expect(property.readOnly === true, `${objectKey}.${field} readOnly`).toBe(access === 'read');
+            expect(field in doc.components.schemas[`${name}Create`]!.properties, `${objectKey}.${field} in create`).toBe(access === 'write');
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 });

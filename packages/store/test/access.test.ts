@@ -232,6 +232,33 @@ describe('policy on the record repository', () => {
     expect((await refusal((await as(friend)).get(admin.workspaceId, 'deal', won.id))).kind).toBe('not_found');
   });
 
+  it('past a thousand shares the scope asks record_shares instead of listing ids, with the same answers', async () => {
+    const reader = await addUser(database, admin.workspaceId);
+    await org.grantRole(admin.workspaceId, app, reader, 'viewer');
+    const readable = await system().create(admin, 'deal', { title: 'shared for reading' });
+    const editable = await system().create(admin, 'deal', { title: 'shared for editing' });
+    const unshared = await system().create(admin, 'deal', { title: 'not shared' });
+    const share = (recordId: string, level: 'read' | 'edit') => ({
+      workspace_id: admin.workspaceId,
+      id: randomUUID(),
+      record_id: recordId,
+      user_id: reader,
+      team_id: null,
+      level,
+      granted_by: admin.userId,
+    });
+    // shares of records that no longer exist count towards the limit too
+    const filler = Array.from({ length: 1001 }, () => share(randomUUID(), 'read'));
+    await database.db.insertInto('record_shares').values([...filler, share(readable.id, 'read'), share(editable.id, 'edit')]).execute();
+    const repo = await as(reader);
+    const seen = (await repo.list(admin.workspaceId, 'deal', { limit: 200 }, env)).items.map((r) => r.id);
+    expect(seen).toEqual(expect.arrayContaining([readable.id, editable.id]));
+    expect(seen).not.toContain(unshared.id);
+    // the viewer role cannot update, so even an edit share does not let them change it
+    expect((await refusal(repo.update(actor(reader), 'deal', editable.id, { title: 'x' }, 1))).kind).toBe('forbidden');
+    await database.db.deleteFrom('record_shares').where('user_id', '=', reader).execute();
+  });
+
   it('a token scoped to roles acts with only those the user holds', async () => {
     const both = await addUser(database, admin.workspaceId);
     await org.grantRole(admin.workspaceId, app, both, 'rep');
