@@ -184,12 +184,8 @@ describe('record scopes and field masks (property, against a JS oracle)', () => 
         if (member) await db.insertInto('team_members').values({ workspace_id: ws, team_id: id, user_id: users[u]! }).execute();
       }
     }
-    const seen = new Set<string>();
-    for (const s of w.shares) {
-      const target = s.toTeam ? teams[s.target % TEAMS]! : users[s.target % USERS]!;
-      const key = `${s.record}/${target}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+    for (const s of distinctShares(w)) {
+      const target = s.targetId;
       await db
         .insertInto('record_shares')
         .values({
@@ -206,6 +202,19 @@ describe('record scopes and field masks (property, against a JS oracle)', () => 
     for (const role of roles) {
       await db.insertInto('user_roles').values({ workspace_id: ws, app_id: published.appId, user_id: users[w.viewer]!, role_key: role.key }).execute();
     }
+  }
+
+  /** The drawn shares, one per record and user or team (the first wins), as stored. */
+  function distinctShares(w: World): Array<World['shares'][number] & { targetId: string }> {
+    const seen = new Set<string>();
+    const out: Array<World['shares'][number] & { targetId: string }> = [];
+    for (const s of w.shares) {
+      const targetId = s.toTeam ? teams[s.target % TEAMS]! : users[s.target % USERS]!;
+      if (seen.has(`${s.record}/${targetId}`)) continue;
+      seen.add(`${s.record}/${targetId}`);
+      out.push({ ...s, targetId });
+    }
+    return out;
   }
 
   /** What the viewer may see and change, computed from the world without SQL. */
@@ -228,14 +237,9 @@ describe('record scopes and field masks (property, against a JS oracle)', () => 
     for (let t = 0; t < TEAMS; t++) if (mine.has(t) || managed.has(t)) w.members[t]!.forEach((m, u) => m && teamOwners.add(users[u]!));
     const sharedLevel = (row: Row): 'read' | 'edit' | null => {
       let level: 'read' | 'edit' | null = null;
-      const seen = new Set<string>();
-      for (const s of w.shares) {
-        const target = s.toTeam ? teams[s.target % TEAMS]! : users[s.target % USERS]!;
-        const key = `${s.record}/${target}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
+      for (const s of distinctShares(w)) {
         if (rows[s.record]?.id !== row.id) continue;
-        const reaches = s.toTeam ? mine.has(s.target % TEAMS) : target === me;
+        const reaches = s.toTeam ? mine.has(s.target % TEAMS) : s.targetId === me;
         if (reaches) level = level === 'edit' || s.level === 'edit' ? 'edit' : 'read';
       }
       return level;
