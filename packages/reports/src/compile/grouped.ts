@@ -44,19 +44,7 @@ export function groupedStatement(ctx: CompileContext, plan: GroupedPlan): Sql {
   const list = [...dims.map((d) => d.source()), ...measures.flatMap((m) => m.source())];
   const source = sourceQuery(ctx, list.length > 0 ? joinSql(list, ', ') : new Sql().text('1 AS one'), plan.conditions);
   const grouping = dims.length > 0;
-  const agg = new Sql().text('WITH agg AS (SELECT ');
-  const selected = [
-    ...dims.map((d) => `d${d.index}${grouping ? `, GROUPING(d${d.index}) AS g${d.index}` : ''}${d.aggregated()}`),
-    ...measures.map((m) => `${m.aggregated()} AS m${m.index}`),
-  ];
-  agg.text(selected.join(', '));
-  agg.text(' FROM (').append(source).text(') AS src');
-  if (grouping) {
-    const all = dims.map((d) => `d${d.index}`);
-    if (plan.groupingSets) agg.text(` GROUP BY GROUPING SETS (${plan.groupingSets.map((set) => `(${set.map((i) => all[i]).join(', ')})`).join(', ')})`);
-    else agg.text(` GROUP BY ${all.join(', ')}`);
-  }
-  agg.text(')');
+  const agg = plan.groupingSets && rollsUp(plan) ? rolledUp(plan, source) : aggregated(plan, source);
 
   const outputs = joinSql(
     [
@@ -80,6 +68,55 @@ export function groupedStatement(ctx: CompileContext, plan: GroupedPlan): Sql {
   out.text(' ORDER BY ').append(order);
   if (!plan.groupingSets) out.text(' LIMIT ').value(limit);
   return out;
+}
+
+/** The grouped query in one pass over the records (GROUPING SETS when there are totals). */
+function aggregated(plan: GroupedPlan, source: Sql): Sql {
+  const { dimensions: dims, measures } = plan;
+  const grouping = dims.length > 0;
+  const agg = new Sql().text('WITH agg AS (SELECT ');
+  const selected = [
+    ...dims.map((d) => `d${d.index}${grouping ? `, GROUPING(d${d.index}) AS g${d.index}` : ''}${d.aggregated()}`),
+    ...measures.map((m) => `${m.aggregated()} AS m${m.index}`),
+  ];
+  agg.text(selected.join(', '));
+  agg.text(' FROM (').append(source).text(') AS src');
+  if (grouping) {
+    const all = dims.map((d) => `d${d.index}`);
+    if (plan.groupingSets) agg.text(` GROUP BY GROUPING SETS (${groupingSetsText(plan.groupingSets, all)})`);
+    else agg.text(` GROUP BY ${all.join(', ')}`);
+  }
+  return agg.text(')');
+}
+
+function groupingSetsText(sets: number[][], columns: string[]): string {
+  return sets.map((set) => `(${set.map((i) => columns[i]).join(', ')})`).join(', ');
+}
+
+/** How a total is rolled up from group rows, for the aggregates where that is exact. */
+export const ROLL_UP: Partial<Record<string, string>> = { count: 'sum', sum: 'sum', min: 'min', max: 'max' };
+
+/** Totals can come from the detail groups: every measure rolls up and no relation ids are collected. */
+function rollsUp(plan: GroupedPlan): boolean {
+  return plan.measures.every((m) => ROLL_UP[m.def.aggregate] !== undefined) && plan.dimensions.every((d) => !d.ref.hop);
+}
+
+/**
+ * Totals and subtotals rolled up from the detail groups: the records are aggregated by a
+ * plain GROUP BY, which PostgreSQL can run in parallel workers with a hash table (GROUPING
+ * SETS over the records cannot), and the few group rows are then rolled up by the sets.
+ */
+function rolledUp(plan: GroupedPlan, source: Sql): Sql {
+  const { dimensions: dims, measures } = plan;
+  const all = dims.map((d) => `d${d.index}`);
+  const ms = measures.map((m) => `m${m.index}`);
+  const sets = groupingSetsText(plan.groupingSets!, all);
+  return new Sql()
+    .text(`WITH detail AS (SELECT ${[...all, ...measures.map((m) => `${m.aggregated()} AS m${m.index}`)].join(', ')} FROM (`)
+    .append(source)
+    .text(`) AS src GROUP BY ${all.join(', ')}), `)
+    .text(`agg AS (SELECT ${[...all.map((d) => `${d}, GROUPING(${d}) AS g${d.slice(1)}`), ...measures.map((m, j) => `${ROLL_UP[m.def.aggregate]}(${ms[j]}) AS ${ms[j]}`)].join(', ')}`)
+    .text(` FROM detail GROUP BY GROUPING SETS (${sets}))`);
 }
 
 /** User sort keys first, then the dimensions in order, each rolled-up row after the rows it sums. */

@@ -6,14 +6,12 @@ import type { CompileContext } from './context';
 import { Dimension } from './dimensions';
 import { readRatio, type Measure } from './measures';
 import { drillOf, sourceQuery } from './source';
+import { ROLL_UP } from './grouped';
 import { joinSql, Sql } from './sql';
 
 /** How far back "a year earlier" is per bucket; weeks compare with the week 52 weeks before, which is a Monday too. */
 const YEAR_BACK: Record<DateBucket, string> = { day: '1 year', week: '52 weeks', month: '1 year', quarter: '1 year', year: '1 year' };
 const STEP: Record<DateBucket, string> = { day: '1 day', week: '1 week', month: '1 month', quarter: '3 months', year: '1 year' };
-
-/** How a total is rolled up from bucket rows, for the aggregates where that is exact. */
-const ROLL_UP: Partial<Record<string, string>> = { count: 'sum', sum: 'sum', min: 'min', max: 'max' };
 
 /** Changes are computed for measures that are numbers (counts, sums, averages...). */
 function hasChange(m: Measure): boolean {
