@@ -193,6 +193,17 @@ describe('toEChartsOption: heat map and table', () => {
     expect(option.dataset.source[0]).toEqual({ stage: 'won', count: 2, amount_sum: 1500.5 });
   });
 
+  it('table: datetimes read in the chart’s zone and locale', () => {
+    const result: ReportResult = {
+      kind: 'table',
+      columns: [{ key: 'closed_at', label: 'Closed', role: 'field', type: 'datetime' }],
+      rows: [{ values: { closed_at: '2026-03-31T16:30:00.000Z' }, drill: { id: 1 } }],
+    };
+    const cells = (options: object) => (toEChartsOption(result, { type: 'table' }, options) as { table: ChartTable }).table.rows[0]!.cells;
+    expect(cells({ locale: 'zh' })).toEqual(['2026年4月1日 00:30']);
+    expect(cells({ locale: 'en', timezone: 'UTC' })).toEqual(['Mar 31, 2026 16:30']);
+  });
+
   it('a chart naming a column the report lacks is refused with the path of the name', () => {
     expect(() => toEChartsOption(byStage, { type: 'bar', measures: ['nope'] })).toThrowError(/nope/);
     try {

@@ -68,6 +68,26 @@ describe('reportToCsv', () => {
   });
 });
 
+describe('datetimes', () => {
+  const closedAt: ReportColumn = { key: 'closed_at', label: 'Closed at', role: 'field', type: 'datetime' };
+  const day: ReportColumn = { key: 'day', label: 'Day', role: 'field', type: 'date' };
+  // 2026-03-31T16:30Z is already April 1st, 00:30 in Shanghai
+  const table: ReportResult = { kind: 'table', columns: [closedAt, day], rows: [{ values: { closed_at: '2026-03-31T16:30:00.000Z', day: '2026-03-31' }, drill: {} }] };
+
+  it('are the wall clock of the viewer’s zone in CSV and XLSX (a spreadsheet has no zones); dates never shift', async () => {
+    const rows = Papa.parse<string[]>(reportToCsv(table).slice(1), { skipEmptyLines: true }).data;
+    expect(rows[1]).toEqual(['2026-04-01 00:30', '2026-03-31']);
+    const utc = Papa.parse<string[]>(reportToCsv(table, { timezone: 'UTC' }).slice(1), { skipEmptyLines: true }).data;
+    expect(utc[1]![0]).toBe('2026-03-31 16:30');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load((await reportToXlsx(table)) as unknown as ArrayBuffer);
+    const row = workbook.worksheets[0]!.getRow(2);
+    expect(row.getCell(1).value).toEqual(new Date('2026-04-01T00:30:00.000Z'));
+    expect(row.getCell(1).numFmt).toBe('yyyy-mm-dd hh:mm');
+    expect(row.getCell(2).value).toEqual(new Date('2026-03-31T00:00:00.000Z'));
+  });
+});
+
 describe('reportToXlsx', () => {
   it('writes typed cells (numbers, money with its currency format, dates, percentages), a bold header and bold roll-ups', async () => {
     const buffer = await reportToXlsx(result, { locale: 'zh', sheetName: '销售/漏斗' });

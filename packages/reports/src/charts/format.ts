@@ -1,4 +1,5 @@
 import type { Locale } from '@tessera/metadata';
+import { DEFAULT_TIMEZONE } from '@tessera/expr';
 import type { ReportColumn } from '../model/result';
 
 /**
@@ -61,6 +62,35 @@ export function formatDate(iso: string, locale: Locale): string {
   return locale === 'zh' ? `${p.y}年${p.m}月${p.d}日` : `${MONTHS_EN[p.m - 1]} ${p.d}, ${p.y}`;
 }
 
+/**
+ * The wall-clock reading of an instant in `timezone`, as UTC fields of a Date: what a
+ * person in that zone reads (and what a spreadsheet, which has no zones, should show).
+ */
+export function wallClock(iso: string | number, timezone: string = DEFAULT_TIMEZONE): Date | null {
+  const instant = typeof iso === 'number' ? iso : Date.parse(iso);
+  if (Number.isNaN(instant)) return null;
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(instant);
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return new Date(Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')));
+}
+
+/** A datetime as read in `timezone`: 2026年3月5日 14:30 / Mar 5, 2026 14:30. */
+export function formatDateTime(iso: string, locale: Locale, timezone: string = DEFAULT_TIMEZONE): string {
+  const wall = wallClock(iso, timezone);
+  if (!wall) return iso;
+  const time = `${String(wall.getUTCHours()).padStart(2, '0')}:${String(wall.getUTCMinutes()).padStart(2, '0')}`;
+  return `${formatDate(wall.toISOString(), locale)} ${time}`;
+}
+
 /** Money in the locale's way: ¥1,234.50 (zh-CN) / CN¥1,234.50 (en). Decimal strings keep their digits up to what a double holds. */
 export function formatMoney(value: unknown, currency: string | undefined, locale: Locale): string {
   const n = toNumber(value);
@@ -91,8 +121,8 @@ export function toNumber(value: unknown): number | null {
   return null;
 }
 
-/** What a person reads for one cell: an option's label, a period, a formatted amount. */
-export function formatValue(value: unknown, column: ReportColumn, locale: Locale): string {
+/** What a person reads for one cell: an option's label, a period, a formatted amount; datetimes in `timezone`. */
+export function formatValue(value: unknown, column: ReportColumn, locale: Locale, timezone: string = DEFAULT_TIMEZONE): string {
   if (value === null || value === undefined) return column.role === 'rate' || column.role === 'change' ? '–' : EMPTY_LABEL[locale];
   if (column.options) {
     const option = column.options.find((o) => o.value === value);
@@ -109,6 +139,8 @@ export function formatValue(value: unknown, column: ReportColumn, locale: Locale
       return BOOLEAN_LABELS[locale][value ? 0 : 1];
     case 'date':
       return typeof value === 'string' ? formatDate(value, locale) : String(value);
+    case 'datetime':
+      return typeof value === 'string' ? formatDateTime(value, locale, timezone) : String(value);
     case 'list':
       return Array.isArray(value) ? value.join(', ') : String(value);
     default:

@@ -28,6 +28,8 @@ export interface ChartTable {
 
 export interface ChartOptions {
   locale?: Locale;
+  /** the zone a table shows datetimes in (default Asia/Shanghai) */
+  timezone?: string;
   theme?: { palette?: string[]; dark?: boolean };
 }
 
@@ -38,7 +40,7 @@ export interface ChartOptions {
  */
 export function toEChartsOption(result: ReportResult, chart: ChartSpec, options: ChartOptions = {}): EChartsOption {
   const locale = options.locale ?? 'en';
-  const plan = planChart(result, chart);
+  const plan = { ...planChart(result, chart), ...(options.timezone ? { timezone: options.timezone } : {}) };
   const option = BUILDERS[chart.type](result, plan, chart, locale);
   if (options.theme?.palette) option.color = options.theme.palette;
   if (options.theme?.dark !== undefined) option.darkMode = options.theme.dark;
@@ -52,6 +54,7 @@ interface ChartPlan {
   /** dimensions whose combinations become series (heat map columns) */
   seriesDims: ReportColumn[];
   measures: ReportColumn[];
+  timezone?: string;
 }
 
 const NUMERIC = new Set<ReportColumn['type']>(['number', 'money']);
@@ -225,12 +228,12 @@ const heatmap: Builder = (_result, plan, _chart, locale) => {
 };
 
 /** table: a dataset of the raw values for ECharts plus the rendered cells, subtotals and totals kept. */
-const table: Builder = (result, _plan, _chart, locale) => {
+const table: Builder = (result, plan, _chart, locale) => {
   const described: ChartTable = {
     columns: result.columns.map((c) => ({ key: c.key, label: c.label, role: c.role, numeric: NUMERIC.has(c.type) || c.role === 'rate' || c.role === 'change' })),
     rows: [
-      ...result.rows.map((row) => tableRow(result, row, locale)),
-      ...(result.totals ? [{ ...tableRow(result, result.totals, locale), total: true }] : []),
+      ...result.rows.map((row) => tableRow(result, row, locale, plan.timezone)),
+      ...(result.totals ? [{ ...tableRow(result, result.totals, locale, plan.timezone), total: true }] : []),
     ],
   };
   return {
@@ -242,9 +245,9 @@ const table: Builder = (result, _plan, _chart, locale) => {
   } as EChartsOption;
 };
 
-function tableRow(result: ReportResult, row: ReportRow, locale: Locale): ChartTable['rows'][number] {
+function tableRow(result: ReportResult, row: ReportRow, locale: Locale, timezone: string | undefined): ChartTable['rows'][number] {
   return {
-    cells: result.columns.map((c) => (row.subtotal && c.role === 'dimension' && row.values[c.key] == null ? '' : formatValue(row.values[c.key], c, locale))),
+    cells: result.columns.map((c) => (row.subtotal && c.role === 'dimension' && row.values[c.key] == null ? '' : formatValue(row.values[c.key], c, locale, timezone))),
     values: row.values,
     drill: row.drill,
     ...(row.subtotal ? { subtotal: row.subtotal } : {}),

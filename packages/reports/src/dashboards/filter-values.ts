@@ -2,6 +2,7 @@ import { ProblemError, type AppDocument, type FieldError } from '@tessera/metada
 import { DEFAULT_TIMEZONE, type EvalEnv } from '@tessera/expr';
 import type { DashboardDef, GlobalFilterDef, GlobalFilterValue } from './dashboard';
 import { filterTarget, type FilterTarget } from './filter-fields';
+import { wallClock } from '../charts/format';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const MAX_VALUES = 200;
@@ -135,17 +136,5 @@ export function zonedMidnight(date: string, timezone: string): string {
 
 /** How far `timezone`'s wall clock is ahead of UTC at `instant`, in ms. */
 function zoneOffset(instant: number, timezone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(instant);
-  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const wall = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
-  return wall - Math.floor(instant / 1000) * 1000;
+  return wallClock(instant, timezone)!.getTime() - Math.floor(instant / 1000) * 1000;
 }
