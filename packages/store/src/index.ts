@@ -14,3 +14,4 @@ export { buildPendingIndexes } from './indexes/index-manager';
 export * from './access/index';
 export * from './audit/index';
 export * from './crypto/index';
+export * from './privacy/index';
