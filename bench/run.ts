@@ -3,13 +3,14 @@ import { runList } from './list/run';
 import { runCreate } from './create/run';
 import { runReports } from './reports/run';
 import { runAccess } from './access/run';
+import { runWorkflow } from './workflow/run';
 
 /**
  * `pnpm bench <list|create|all>` against PostgreSQL at DATABASE_URL. Run by hand, never
  * in CI: each benchmark takes minutes and its figures only mean something on a quiet machine.
  * Sizes can be lowered for a quick try (BENCH_RECORDS, BENCH_ITERATIONS, BENCH_SECONDS).
  */
-const BENCHMARKS = ['list', 'create', 'reports', 'access', 'all'] as const;
+const BENCHMARKS = ['list', 'create', 'reports', 'access', 'workflow', 'all'] as const;
 type Name = (typeof BENCHMARKS)[number];
 
 function intFromEnv(name: string, fallback: number): number {
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const serverUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
-  const env = ['BENCH_RECORDS', 'BENCH_ITERATIONS', 'BENCH_SECONDS', 'BENCH_CONCURRENCY']
+  const env = ['BENCH_RECORDS', 'BENCH_ITERATIONS', 'BENCH_SECONDS', 'BENCH_CONCURRENCY', 'BENCH_INSTANCES', 'BENCH_TIMERS', 'BENCH_WORKER_CONCURRENCY']
     .filter((k) => process.env[k])
     .map((k) => `${k}=${process.env[k]} `)
     .join('');
@@ -65,6 +66,17 @@ async function main(): Promise<void> {
       seconds: intFromEnv('BENCH_SECONDS', 20),
       concurrency: intFromEnv('BENCH_CONCURRENCY', 16),
       command: command('create'),
+    });
+  }
+  if (name === 'workflow' || name === 'all') {
+    await runWorkflow({
+      serverUrl,
+      instances: intFromEnv('BENCH_INSTANCES', 3000),
+      timers: intFromEnv('BENCH_TIMERS', 1000),
+      seconds: intFromEnv('BENCH_SECONDS', 60),
+      concurrency: intFromEnv('BENCH_CONCURRENCY', 8),
+      workerConcurrency: intFromEnv('BENCH_WORKER_CONCURRENCY', 8),
+      command: command('workflow'),
     });
   }
 }
