@@ -22,7 +22,7 @@ describe('approvals', () => {
 
   beforeAll(async () => {
     h = await openFlowHarness();
-    ({ alice, bob, carol, dave } = h.users as Record<string, string>);
+    [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map((n) => h.users[n]!) as [string, string, string, string];
     const draftAndReview: FlowDef = flow(
       'draft_review',
       [

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import type { FlowDef } from '../src/index';
+import type { UserTaskNode } from '../src/index';
 import { dealApp, end, flow, openFlowHarness, start, type FlowHarness } from './support/engine-harness';
 
 const HOUR = 3_600_000;
@@ -11,15 +11,14 @@ describe('timers against a controllable clock', () => {
 
   beforeAll(async () => {
     h = await openFlowHarness();
-    ({ alice, bob } = h.users as Record<string, string>);
-    const review = (extra: Partial<FlowDef['nodes'][number]> = {}) => ({
+    [alice, bob] = [h.users.alice!, h.users.bob!];
+    const review = (): UserTaskNode => ({
       id: 'review',
-      type: 'userTask' as const,
-      kind: 'approval' as const,
-      mode: 'single' as const,
-      assignees: [{ type: 'user' as const, userId: alice }],
+      type: 'userTask',
+      kind: 'approval',
+      mode: 'single',
+      assignees: [{ type: 'user', userId: alice }],
       due: { duration: 'P1D' },
-      ...extra,
     });
     await h.publish(
       dealApp([

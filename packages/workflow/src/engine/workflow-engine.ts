@@ -63,6 +63,9 @@ export class WorkflowEngine {
   readonly queue: JobQueue;
   private readonly triggerHooks = new WeakMap<PublishedApp, RecordWriteHooks | null>();
   private readonly services: StepServices;
+  /** set by a simulated crash: this engine releases nothing from then on */
+  private crashed = false;
+  private readonly versions = new Map<string, PublishedApp>();
 
   constructor(
     private readonly db: Kysely<SystemDatabase>,
@@ -463,14 +466,16 @@ export class WorkflowEngine {
   async runWorker(options: WorkerOptions = {}): Promise<void> {
     const concurrency = options.concurrency ?? 4;
     const pollMs = options.pollMs ?? 200;
-    const signal = options.signal;
+    // a simulated crash stops every slot at once, leases left held, as a killed process would
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     const slot = async () => {
-      while (!signal?.aborted) {
+      while (!signal.aborted) {
         let claimed: ClaimedJob[] = [];
         try {
           claimed = await this.queue.claim(1);
         } catch (e) {
-          if (signal?.aborted) return;
+          if (signal.aborted) return;
           // the database is away: wait and try again rather than dying
           process.emitWarning(`workflow worker could not claim jobs: ${(e as Error).message}`);
         }
@@ -478,7 +483,12 @@ export class WorkflowEngine {
           await sleep(pollMs, signal);
           continue;
         }
-        await this.runChain(claimed, signal);
+        try {
+          await this.runChain(claimed, signal);
+        } catch (e) {
+          stop.abort();
+          throw e;
+        }
       }
     };
     await Promise.all(Array.from({ length: concurrency }, slot));
@@ -502,7 +512,7 @@ export class WorkflowEngine {
     let ran = 0;
     while (pending.length > 0) {
       if (signal?.aborted || ran >= budget) {
-        for (const job of pending) await this.queue.release(job).catch(() => undefined);
+        if (!this.crashed) for (const job of pending) await this.queue.release(job).catch(() => undefined);
         break;
       }
       const job = pending.shift()!;
@@ -525,7 +535,10 @@ export class WorkflowEngine {
       this.faults?.('after-commit');
       return followUps;
     } catch (e) {
-      if (e instanceof WorkerCrash) throw e;
+      if (e instanceof WorkerCrash) {
+        this.crashed = true;
+        throw e;
+      }
       if (e instanceof LostLease) return [];
       await this.recordFailure(job, e);
       return [];
@@ -716,9 +729,16 @@ export class WorkflowEngine {
     return row;
   }
 
-  /** the app version the instance started on */
-  private appOf(row: InstanceRow): Promise<PublishedApp> {
-    return this.metadata.getPublished(row.workspace_id, row.app_key, row.app_version);
+  /** the app version the instance started on (versions never change, so they are cached for good) */
+  private async appOf(row: InstanceRow): Promise<PublishedApp> {
+    const key = `${row.workspace_id}/${row.app_key}/${row.app_version}`;
+    let app = this.versions.get(key);
+    if (!app) {
+      app = await this.metadata.getPublished(row.workspace_id, row.app_key, row.app_version);
+      if (this.versions.size > 1000) this.versions.clear();
+      this.versions.set(key, app);
+    }
+    return app;
   }
 }
 
