@@ -25,6 +25,7 @@ import { registerAuthRoutes, type LoginRateLimit } from './auth/routes';
 import { registerSecurity } from './auth/security';
 import { registerAuditRoutes } from './audit/routes';
 import { registerDecryptionAudit } from './audit/decryption-audit';
+import { registerPrivacyRoutes } from './privacy/routes';
 import { registerHealthRoutes } from './health/routes';
 import { registerAppRoutes } from './apps/routes';
 import { registerRecordRoutes } from './records/routes';
@@ -90,6 +91,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     registerHealthRoutes(api, database);
     registerAuthRoutes(api, { users, tokens, lockout, audit, ...(options.loginRateLimit ? { loginRateLimit: options.loginRateLimit } : {}) });
     registerAuditRoutes(api, { database, metadata, users, audit });
+    registerPrivacyRoutes(api, { database, users, tokens });
     registerAppRoutes(api, metadata);
     registerAppOpenApiRoute(api, metadata, database);
     registerRecordRoutes(api, database, metadata, recordWriteHooks(workflow));

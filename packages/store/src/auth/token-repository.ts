@@ -183,6 +183,11 @@ export class TokenRepository {
     if (Number(result.numUpdatedRows) === 0) throw new ProblemError('not_found', `Token ${id} not found`);
   }
 
+  /** After tokens were revoked outside this repository (an erasure), stop trusting what this process cached. */
+  forgetVerified(): void {
+    this.verified.clear();
+  }
+
   /**
    * Ends every live session of a user except `keepTokenId` (after a password change, so a
    * stolen session does not outlive it); API tokens are left to their owner. Returns how many.
