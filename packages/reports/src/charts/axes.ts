@@ -17,7 +17,16 @@ const SEPARATOR = ' / ';
 
 export function tupleAxis(rows: readonly ReportRow[], dims: readonly ReportColumn[], locale: Locale): TupleAxis {
   const ranks = dims.map((dim) => valueRanks(rows, dim));
-  const keyOf = (row: ReportRow) => JSON.stringify(dims.map((d) => row.values[d.key] ?? null));
+  // rows are looked up twice (building the axis, then placing points): remember each row's key
+  const keys = new WeakMap<ReportRow, string>();
+  const keyOf = (row: ReportRow) => {
+    let key = keys.get(row);
+    if (key === undefined) {
+      key = dims.length === 1 ? rankKey(row.values[dims[0]!.key]) : JSON.stringify(dims.map((d) => row.values[d.key] ?? null));
+      keys.set(row, key);
+    }
+    return key;
+  };
   const tuples = new Map<string, { rank: number[]; label: string }>();
   for (const row of rows) {
     const key = keyOf(row);

@@ -111,14 +111,18 @@ const cartesian: Builder = (_result, plan, chart, locale) => {
   const categories = tupleAxis(plan.rows, plan.categoryDims, locale);
   const groups = tupleAxis(plan.rows, plan.seriesDims, locale);
   const categoryLabels = plan.categoryDims.length > 0 ? categories.labels : [''];
+  // each row's place on both axes, worked out once
+  const placed = plan.rows.map((row) => ({
+    row,
+    category: plan.categoryDims.length > 0 ? categories.indexOf(row) : 0,
+    group: plan.seriesDims.length > 0 ? groups.indexOf(row) : 0,
+  }));
   const series: Record<string, unknown>[] = [];
   for (let g = 0; g < Math.max(groups.labels.length, 1); g++) {
+    const members = placed.filter((p) => p.group === g);
     for (const measure of plan.measures) {
       const data: (ChartPoint | null)[] = categoryLabels.map(() => null);
-      for (const row of plan.rows) {
-        if (plan.seriesDims.length > 0 && groups.indexOf(row) !== g) continue;
-        data[plan.categoryDims.length > 0 ? categories.indexOf(row) : 0] = point(row, measure, locale);
-      }
+      for (const { row, category } of members) data[category] = point(row, measure, locale);
       const name = [plan.seriesDims.length > 0 ? groups.labels[g] : undefined, plan.measures.length > 1 || plan.seriesDims.length === 0 ? measure.label : undefined]
         .filter((p) => p !== undefined)
         .join(' · ');
