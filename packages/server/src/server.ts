@@ -26,6 +26,7 @@ import { registerSecurity } from './auth/security';
 import { registerAuditRoutes } from './audit/routes';
 import { registerDecryptionAudit } from './audit/decryption-audit';
 import { registerPrivacyRoutes } from './privacy/routes';
+import { registerAccessAudit } from './audit/access-audit';
 import { registerHealthRoutes } from './health/routes';
 import { registerAppRoutes } from './apps/routes';
 import { registerRecordRoutes } from './records/routes';
@@ -84,6 +85,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(cookie);
   registerSecurity(app);
   registerDecryptionAudit(app, audit);
+  registerAccessAudit(app, audit);
   registerAuthentication(app, tokens);
   registerDocs(app);
   // One child scope, registered after the docs plugins, so they see every route.

@@ -75,4 +75,20 @@ describe('audit trail over HTTP', () => {
     expect(items.slice(0, 3).map((e) => e.action)).toEqual(['auth.token_revoke', 'auth.token_issue', 'auth.logout']);
     expect(items[0]!.targetId).toBe(issued.id);
   });
+
+  it('logs every change of access (teams, members) with the route and what was asked', async () => {
+    const me = (await h.call('GET', '/api/auth/me')).json() as { id: string };
+    const team = await h.call('POST', '/api/teams', { name: 'Audited team' });
+    expect(team.statusCode).toBe(201);
+    const teamId = (team.json() as { id: string }).id;
+    expect((await h.call('PUT', `/api/teams/${teamId}/members/${me.id}`)).statusCode).toBeLessThan(300);
+    expect((await h.call('POST', '/api/teams', { name: '' })).statusCode).toBe(400);
+    const items = ((await h.call('GET', '/api/audit?action=access.')).json() as { items: Array<{ action: string; targetType: string; targetId: string | null; details: { route: string; body: unknown } }> }).items;
+    expect(items.map((e) => [e.action, e.targetType, e.details.route])).toEqual([
+      ['access.put', 'team', '/api/teams/:id/members/:userId'],
+      ['access.post', 'team', '/api/teams'],
+    ]);
+    expect(items[0]!.targetId).toBe(me.id);
+    expect(items[1]!.details.body).toEqual({ name: 'Audited team' });
+  });
 });
