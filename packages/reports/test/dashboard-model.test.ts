@@ -122,15 +122,17 @@ describe('dashboard model', () => {
 
 describe('global filter values', () => {
   const doc = app([full]);
-  const env = { now: new Date('2026-03-10T00:00:00Z'), userId: 'u-me', timezone: 'Asia/Shanghai' };
+  const ME = '0190f1a2-0000-7000-8000-000000000001';
+  const U2 = '0190f1a2-0000-7000-8000-000000000002';
+  const env = { now: new Date('2026-03-10T00:00:00Z'), userId: ME, timezone: 'Asia/Shanghai' };
 
   it('reads ranges, lists and "me", and turns them into one expression per object', () => {
-    const values = parseFilterValues(doc, full, { period: '2026-01-01..2026-03-31', owner: 'me,u2', stage: ['won'] }, env);
+    const values = parseFilterValues(doc, full, { period: '2026-01-01..2026-03-31', owner: `me,${U2}`, stage: ['won'] }, env);
     expect(globalFilterExpression(doc, full, values, 'deal', env)).toEqual({
       and: [
         { '>=': [{ var: 'close_date' }, '2026-01-01'] },
         { '<=': [{ var: 'close_date' }, '2026-03-31'] },
-        { in: [{ var: 'owner_id' }, ['u-me', 'u2']] },
+        { in: [{ var: 'owner_id' }, [ME, U2]] },
         { '==': [{ var: 'stage' }, 'won'] },
       ],
     });
@@ -157,7 +159,7 @@ describe('global filter values', () => {
   it('bad values are one 400 naming each filter', () => {
     const error = (() => {
       try {
-        parseFilterValues(doc, full, { period: '2026-02-30..', stage: 'won,maybe', color: 'red', owner: ',' }, env);
+        parseFilterValues(doc, full, { period: '2026-02-30..', stage: 'won,maybe', color: 'red', owner: 'me,bob' }, env);
       } catch (e) {
         return e as { status: number; errors: { field: string; code: string; message: string }[] };
       }
@@ -170,6 +172,8 @@ describe('global filter values', () => {
       ['owner', 'invalid'],
     ]);
     expect(error.errors[1]!.message).toContain('maybe');
+    expect(error.errors[3]!.message).toContain('bob');
+    expect(() => parseFilterValues(doc, full, { owner: ',' }, env)).toThrow(expect.objectContaining({ errors: [expect.objectContaining({ field: 'owner' })] }));
     expect(() => parseFilterValues(doc, full, { period: '2026-03-02..2026-03-01' }, env)).toThrow(
       expect.objectContaining({ errors: [expect.objectContaining({ field: 'period', message: expect.stringContaining('after it ends') })] }),
     );

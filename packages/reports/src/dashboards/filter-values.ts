@@ -5,6 +5,7 @@ import { filterTarget, type FilterTarget } from './filter-fields';
 import { wallClock } from '../charts/format';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_VALUES = 200;
 
 /**
@@ -66,6 +67,8 @@ function parseList(doc: AppDocument, filter: GlobalFilterDef, input: unknown, en
   let values = [...new Set(items as string[])];
   if (filter.type === 'user') {
     if (values.includes('me') && !env.userId) return '"me" needs a signed-in viewer';
+    const notIds = values.filter((v) => v !== 'me' && !USER_ID.test(v));
+    if (notIds.length > 0) return `users are given by id (a UUID) or "me": ${notIds.join(', ')}`;
     values = values.map((v) => (v === 'me' ? env.userId! : v));
   } else {
     const allowed = new Set(targetsOf(doc, filter).flatMap((t) => (t.kind === 'select' ? t.options.map((o) => o.value) : [])));
