@@ -2,13 +2,14 @@ import type pg from 'pg';
 import { MetadataRepository, RecordRepository } from '@tessera/store';
 import { WorkflowEngine } from '@tessera/workflow';
 import { createBenchDatabase, serverFacts, type BenchDatabase } from '../lib/database';
-import { createTenant, type Tenant } from '../lib/deal-app';
+import { createTenant, dealIds, type Tenant } from '../lib/deal-app';
 import { loadAverage, machine, table, writeSection } from '../lib/report';
 import { ms, percentile } from '../lib/stats';
 import { runBpmnEngineBaseline, type BaselineResult } from './bpmn-engine-baseline';
 import { BENCH_FLOW, TIMER_FLOW, benchFlowApp } from './diagram';
 import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from './workers';
 import { profileOneInstance, type InstanceProfile } from './profile';
+import { runSqlBaseline, type SqlBaselineResult } from './sql-baseline';
 
 export interface WorkflowBenchOptions {
   serverUrl: string;
@@ -62,11 +63,14 @@ export async function runWorkflow(options: WorkflowBenchOptions): Promise<void> 
     const profile = await profileOneInstance(bench.database, engine, metadata, tenant, APP);
     const rounds: ThroughputRound[] = [];
     for (const workers of [1, 2]) rounds.push(await throughputRound(bench, tenant, metadata, engine, workers, options));
+    console.log(`workflow: hand-written SQL baseline, ${options.instances} instances`);
+    const published = await metadata.getPublished(tenant.workspaceId, APP);
+    const sqlBaseline = await runSqlBaseline(bench.pool, tenant.workspaceId, await createDeals(bench, tenant, metadata, options.instances), dealIds(published).stage, options.concurrency);
     console.log(`workflow: bpmn-engine baseline, ${options.instances} instances`);
     const baseline = await runBpmnEngineBaseline(options.instances, options.concurrency);
     const timers = await timerRound(bench, tenant, engine, options);
     const facts = await serverFacts(bench.pool);
-    await writeSection('workflow', render(options, profile, rounds, baseline, timers, facts, `${loadAtStart} at start, ${loadAverage()} at end`));
+    await writeSection('workflow', render(options, profile, rounds, sqlBaseline, baseline, timers, facts, `${loadAtStart} at start, ${loadAverage()} at end`));
     console.log('workflow: wrote docs/benchmarks.md');
   } finally {
     await bench.drop();
@@ -186,7 +190,7 @@ async function timerRound(bench: BenchDatabase, tenant: Tenant, engine: Workflow
   }
 }
 
-function render(options: WorkflowBenchOptions, profile: InstanceProfile, rounds: ThroughputRound[], baseline: BaselineResult, timers: TimerRound, facts: string, load: string): string {
+function render(options: WorkflowBenchOptions, profile: InstanceProfile, rounds: ThroughputRound[], sqlBaseline: SqlBaselineResult, baseline: BaselineResult, timers: TimerRound, facts: string, load: string): string {
   const one = rounds.find((r) => r.workers === 1)!;
   const rows = rounds.map((r) => [
     `Tessera, ${r.workers} \`tessera worker\` process${r.workers > 1 ? 'es' : ''} (PostgreSQL, durable)`,
@@ -195,6 +199,14 @@ function render(options: WorkflowBenchOptions, profile: InstanceProfile, rounds:
     r.perSecond.toFixed(0),
     r.updatesPerInstance.toFixed(2),
     (r.perSecond / one.perSecond).toFixed(2),
+  ]);
+  rows.push([
+    `hand-written SQL, one transaction per instance, ${options.concurrency} at once (durable; the physical limit)`,
+    `${sqlBaseline.instances} / ${sqlBaseline.instances}`,
+    sqlBaseline.seconds.toFixed(1),
+    sqlBaseline.perSecond.toFixed(0),
+    '1.00',
+    (sqlBaseline.perSecond / one.perSecond).toFixed(2),
   ]);
   rows.push(['bpmn-engine 25 (in memory, one process, not durable)', `${baseline.updated} / ${baseline.instances}`, baseline.seconds.toFixed(1), baseline.perSecond.toFixed(0), '1.00', (baseline.perSecond / one.perSecond).toFixed(2)]);
   const late = timers.lateness;
