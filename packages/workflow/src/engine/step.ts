@@ -311,6 +311,28 @@ export async function lockInstance(trx: Transaction<SystemDatabase>, workspaceId
   return result.rows[0] ?? null;
 }
 
+/** `lockInstance` and the token a job is about, in one round trip (the token row is not locked: the instance lock guards it). */
+export async function lockInstanceWithToken(
+  trx: Transaction<SystemDatabase>,
+  workspaceId: string,
+  instanceId: string,
+  tokenId: string,
+): Promise<{ instance: InstanceRow | null; token: TokenRow | null }> {
+  const result = await sql<InstanceRow & { t_id: string | null; t_node_id: string; t_status: TokenRow['status']; t_arrived_by: string | null; t_visit: number; t_state: unknown }>`
+    SELECT i.workspace_id, i.id, i.app_id, i.app_key, i.app_version, i.flow_key, i.object_id, i.record_id, i.status, i.result, i.variables, i.visits,
+           i.started_by, i.started_at, i.ended_at,
+           t.id AS t_id, t.node_id AS t_node_id, t.status AS t_status, t.arrived_by AS t_arrived_by, t.visit AS t_visit, t.state AS t_state
+    FROM flow_instances i
+    LEFT JOIN flow_tokens t ON t.workspace_id = i.workspace_id AND t.instance_id = i.id AND t.id = ${tokenId}
+    WHERE i.workspace_id = ${workspaceId} AND i.id = ${instanceId}
+    FOR UPDATE OF i`.execute(trx);
+  const row = result.rows[0];
+  if (!row) return { instance: null, token: null };
+  const { t_id, t_node_id, t_status, t_arrived_by, t_visit, t_state, ...instance } = row;
+  const token = t_id ? { id: t_id, instance_id: instance.id, node_id: t_node_id, status: t_status, arrived_by: t_arrived_by, visit: t_visit, state: t_state } : null;
+  return { instance, token };
+}
+
 export async function loadToken(trx: Transaction<SystemDatabase>, workspaceId: string, tokenId: string): Promise<TokenRow | null> {
   const row = await trx
     .selectFrom('flow_tokens')

@@ -12,7 +12,7 @@ import { nextScheduledFire, scheduledFlows } from '../triggers/schedules';
 import { defaultTransports, deliverEffect, type EffectRequest, type EffectTransports } from './collaborators';
 import { DeliveryFailed, FlowIncident, WorkerCrash } from './errors';
 import { executeNode, fireTimer } from './interpreter';
-import { Step, insertEvents, loadToken, lockInstance, type InstanceRow, type StepServices } from './step';
+import { Step, insertEvents, loadToken, lockInstance, lockInstanceWithToken, type InstanceRow, type StepServices, type TokenRow } from './step';
 import { transactionBoundDb } from './transaction-bound-db';
 import { actOnTask, fireBoundary, type TaskAct, type TaskRow } from './user-tasks';
 import { allowedActions } from './collaborators';
@@ -186,8 +186,7 @@ export class WorkflowEngine {
     await trx.insertInto('flow_tokens').values({ workspace_id: input.workspaceId, ...token, created_at: now, updated_at: now }).execute();
     const step = new Step(trx, this.services, instance, app, flow, now);
     await executeNode(step, token);
-    await step.save();
-    return { id: instance.id, followUps: await this.queue.enqueue(trx, step.jobs, true) };
+    return { id: instance.id, followUps: await this.commitStep(step) };
   }
 
   async cancelInstance(actor: Actor, instanceId: string, reason?: string): Promise<InstanceView> {
@@ -381,8 +380,7 @@ export class WorkflowEngine {
       if (current.status !== 'open') throw taskClosed(taskId);
       const step = new Step(trx, this.services, instance, app, findFlow(app, instance.flow_key), this.clock());
       await actOnTask(step, current as TaskRow, actor.userId!, act as TaskAct);
-      await step.save();
-      return this.queue.enqueue(trx, step.jobs, true);
+      return this.commitStep(step);
     });
     await this.runInBackground(followUps);
     return this.getTask(actor.workspaceId, taskId);
@@ -548,18 +546,15 @@ export class WorkflowEngine {
   private dispatch(job: ClaimedJob): Promise<ClaimedJob[]> {
     switch (job.kind) {
       case 'step':
-        return this.instanceJob(job, async (step) => {
-          const token = await loadToken(step.trx, job.workspaceId, job.tokenId!);
+        return this.instanceJob(job, async (step, token) => {
           if (token?.status === 'ready') await executeNode(step, token);
         });
       case 'timer':
-        return this.instanceJob(job, async (step) => {
-          const token = await loadToken(step.trx, job.workspaceId, job.tokenId!);
+        return this.instanceJob(job, async (step, token) => {
           if (token) await fireTimer(step, token, job.payload.visit);
         });
       case 'boundary':
-        return this.instanceJob(job, async (step) => {
-          const token = await loadToken(step.trx, job.workspaceId, job.tokenId!);
+        return this.instanceJob(job, async (step, token) => {
           if (token) await fireBoundary(step, token, String(job.payload.boundaryId), job.payload.visit);
         });
       case 'deliver':
@@ -576,21 +571,37 @@ export class WorkflowEngine {
    * cached), then the instance row is locked, the job deleted and the work done, all in
    * one transaction. Jobs of an instance that has ended are just deleted.
    */
-  private async instanceJob(job: ClaimedJob, work: (step: Step) => Promise<void>): Promise<ClaimedJob[]> {
-    const row = await this.instanceRow(job.workspaceId, job.instanceId!);
-    const app = await this.appOf(row);
+  private async instanceJob(job: ClaimedJob, work: (step: Step, token: TokenRow | null) => Promise<void>): Promise<ClaimedJob[]> {
+    const app = await this.appOfJob(job);
     return this.db.transaction().execute(async (trx) => {
       // instance first, then the job: the lock order every writer of an instance keeps
-      const instance = await lockInstance(trx, job.workspaceId, job.instanceId!);
+      const { instance, token } = await lockInstanceWithToken(trx, job.workspaceId, job.instanceId!, job.tokenId!);
       await this.queue.finishIn(trx, job);
       if (!instance || instance.status !== 'running') return [];
       const step = new Step(trx, this.services, instance, app, findFlow(app, instance.flow_key), this.clock());
-      await work(step);
-      await step.save();
-      const followUps = await this.queue.enqueue(trx, step.jobs, true);
-      this.faults?.('before-commit');
-      return followUps;
+      await work(step, token);
+      return this.commitStep(step);
     });
+  }
+
+  /** writes the step and enqueues its next jobs (leased to this worker when due now); the last thing before the commit */
+  private async commitStep(step: Step): Promise<ClaimedJob[]> {
+    await step.save();
+    const stamp = { app: step.app.appKey, v: step.app.version };
+    const followUps = await this.queue.enqueue(
+      step.trx,
+      step.jobs.map((j) => ({ ...j, payload: { ...j.payload, ...stamp } })),
+      true,
+    );
+    this.faults?.('before-commit');
+    return followUps;
+  }
+
+  /** the app version a job's instance runs on: stamped on the job by the step that made it, else read from the instance */
+  private async appOfJob(job: ClaimedJob): Promise<PublishedApp> {
+    const { app, v } = job.payload as { app?: unknown; v?: unknown };
+    if (typeof app === 'string' && typeof v === 'number') return this.appVersion(job.workspaceId, app, v);
+    return this.appOf(await this.instanceRow(job.workspaceId, job.instanceId!));
   }
 
   /**
@@ -633,10 +644,7 @@ export class WorkflowEngine {
           await step.leave(token, step.outgoing(token.node_id));
         }
       }
-      await step.save();
-      const followUps = await this.queue.enqueue(trx, step.jobs, true);
-      this.faults?.('before-commit');
-      return followUps;
+      return this.commitStep(step);
     });
   }
 
@@ -656,7 +664,6 @@ export class WorkflowEngine {
         startedBy: p.startedBy,
         startKey: null,
       });
-      this.faults?.('before-commit');
       return followUps;
     });
   }
@@ -729,12 +736,17 @@ export class WorkflowEngine {
     return row;
   }
 
-  /** the app version the instance started on (versions never change, so they are cached for good) */
-  private async appOf(row: InstanceRow): Promise<PublishedApp> {
-    const key = `${row.workspace_id}/${row.app_key}/${row.app_version}`;
+  /** the app version the instance started on */
+  private appOf(row: InstanceRow): Promise<PublishedApp> {
+    return this.appVersion(row.workspace_id, row.app_key, row.app_version);
+  }
+
+  /** versions never change, so they are cached for good (the metadata repository reads the app row first each time) */
+  private async appVersion(workspaceId: string, appKey: string, version: number): Promise<PublishedApp> {
+    const key = `${workspaceId}/${appKey}/${version}`;
     let app = this.versions.get(key);
     if (!app) {
-      app = await this.metadata.getPublished(row.workspace_id, row.app_key, row.app_version);
+      app = await this.metadata.getPublished(workspaceId, appKey, version);
       if (this.versions.size > 1000) this.versions.clear();
       this.versions.set(key, app);
     }
