@@ -181,6 +181,11 @@ describe('workflow over HTTP', () => {
     expect(expectProblem(await as(approver)('POST', `/api/flow-instances/${started.id}/cancel`, {})).status).toBe(403);
 
     expect((await inbox(approver)).find((t) => t.id === task!.id)).toMatchObject({ status: 'open' });
+    // the assignee edits only the task's editable fields (none here), and delegates only to a real user
+    const notEditable = expectProblem(await as(approver)('POST', `/api/flow-tasks/${task!.id}/complete`, { action: 'approve', values: { title: 'renamed' } }));
+    expect([notEditable.status, notEditable.errors[0]!.field]).toEqual([422, 'values/title']);
+    const nobody = expectProblem(await as(approver)('POST', `/api/flow-tasks/${task!.id}/complete`, { action: 'delegate', delegateTo: randomUUID() }));
+    expect([nobody.status, nobody.errors[0]!.field]).toEqual([422, 'delegateTo']);
     const rejected = await as(approver)('POST', `/api/flow-tasks/${task!.id}/complete`, { action: 'reject', comment: 'too cheap' });
     expect(rejected.statusCode, rejected.body).toBe(200);
     await drain();
@@ -292,6 +297,7 @@ describe('workflow over HTTP', () => {
     expect(((await h.call('GET', '/api/apps/crm/draft')).json() as AppDocument).flows).toEqual(draftFlows);
 
     expect(expectProblem(await h.call('PUT', '/api/apps/crm/draft/flows/deal_approval/bpmn', '', xml)).errors[0]!.field).toBe('body');
+    expect(expectProblem(await as(approver)('PUT', '/api/apps/crm/draft/flows/deal_approval/bpmn', exported.body, xml)).status).toBe(403);
     expect(expectProblem(await h.call('PUT', '/api/apps/crm/draft/flows/deal_approval/bpmn', 'not xml at all <', xml)).status).toBe(422);
     expect(expectProblem(await h.call('GET', '/api/apps/crm/flows/no_such_flow/bpmn')).status).toBe(404);
   });

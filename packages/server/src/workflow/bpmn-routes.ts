@@ -3,12 +3,13 @@ import { ProblemError } from '@tessera/metadata';
 import { bpmnXmlToFlow, flowToBpmnXml, type FlowDef } from '@tessera/workflow';
 import type { ServerContext } from '../context';
 import { actorOf, identity } from '../auth/context';
+import { requireAdmin } from '../auth/admin';
 import { BPMN_MEDIA_TYPES, flowParams } from './schemas';
 
 type FlowRoute = { Params: { app: string; flow: string } };
 
 /**
- * BPMN 2.0 XML out of the published flow, and into the draft. An import goes through the
+ * BPMN 2.0 XML out of the published flow, and into the draft (administrators). An import goes through the
  * draft save, so the flow is validated exactly as one saved as JSON (each problem named
  * with its node), and elements outside the supported subset are refused by name (422).
  */
@@ -27,6 +28,8 @@ export function registerBpmnRoutes(api: FastifyInstance, ctx: ServerContext): vo
   api.register(async (scope) => {
     scope.addContentTypeParser(BPMN_MEDIA_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
     scope.put<FlowRoute & { Body: unknown }>('/api/apps/:app/draft/flows/:flow/bpmn', { schema: { params: flowParams } }, async (request) => {
+      // designing flows is administration, as writing a draft's reports and dashboards is
+      await requireAdmin(request, ctx.users);
       if (typeof request.body !== 'string' || request.body.trim() === '') {
         throw new ProblemError('bad_request', 'Send the BPMN XML as the body', [
           { field: 'body', code: 'required', message: `a BPMN 2.0 XML document (Content-Type ${BPMN_MEDIA_TYPES[0]})` },
