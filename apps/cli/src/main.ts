@@ -1,5 +1,6 @@
 import { readConfig } from './config';
 import { migrateCommand, startCommand, workerCommand } from './commands';
+import { rotateKeysCommand } from './rotate-keys';
 
 const USAGE = `Usage: tessera <command>
 
@@ -7,10 +8,12 @@ Commands:
   start     migrate, create the first workspace and admin if needed, and serve the API
   migrate   apply pending database migrations and exit
   worker    run flow workers only (no HTTP), to scale flows out on PostgreSQL
+  rotate-keys  re-encrypt encrypted field values under the first key of TESSERA_ENCRYPTION_KEYS
 
 Environment: PORT (3000), DATABASE_URL (PostgreSQL; embedded PGlite when unset),
 TESSERA_DATA_DIR (./data), TESSERA_ADMIN_EMAIL, TESSERA_ADMIN_PASSWORD,
-TESSERA_WORKERS (0: start runs no flow workers), TESSERA_WORKER_CONCURRENCY (4)`;
+TESSERA_WORKERS (0: start runs no flow workers), TESSERA_WORKER_CONCURRENCY (4),
+TESSERA_ENCRYPTION_KEYS (id:base64key,… — the first encrypts; see docs/security.md)`;
 
 async function main(argv: string[]): Promise<number> {
   const command = argv[0];
@@ -23,6 +26,9 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case 'migrate':
       await migrateCommand(readConfig());
+      return 0;
+    case 'rotate-keys':
+      await rotateKeysCommand(readConfig());
       return 0;
     case undefined:
     case 'help':
