@@ -1,35 +1,41 @@
 import type { FastifyRequest } from 'fastify';
 import type { PublishedApp } from '@tessera/metadata';
-import { loadAccessPolicy, type AccessPolicy, type Database, type Viewer } from '@tessera/store';
+import { loadCallerPolicy, type AccessPolicy, type Database, type Viewer } from '@tessera/store';
 import { identity } from './context';
 
-/** Per request: the viewer (one users row) and the policy of each app it touches, loaded once. */
-const perRequest = new WeakMap<FastifyRequest, { viewer: Promise<Viewer>; policies: Map<string, Promise<AccessPolicy>> }>();
+/** Per request: the viewer and the policy of each app it touches, each loaded once. */
+const perRequest = new WeakMap<FastifyRequest, { viewer?: Promise<Viewer>; policies: Map<string, Promise<AccessPolicy>> }>();
 
-/** The caller's permissions in `app`: every route that reads or writes records asks this once per request. */
-export function accessPolicyFor(request: FastifyRequest, database: Database, app: PublishedApp): Promise<AccessPolicy> {
+function entryOf(request: FastifyRequest) {
   let entry = perRequest.get(request);
   if (!entry) {
-    entry = { viewer: viewerOf(request, database), policies: new Map() };
+    entry = { policies: new Map() };
     perRequest.set(request, entry);
   }
+  return entry;
+}
+
+/**
+ * The caller's permissions in `app`: every route that reads or writes records asks this
+ * once per request. One statement reads whether they are an administrator and, if not,
+ * their roles, reports, teams and shares.
+ */
+export function accessPolicyFor(request: FastifyRequest, database: Database, app: PublishedApp): Promise<AccessPolicy> {
+  const entry = entryOf(request);
   const key = `${app.appId}@${app.version}`;
   let policy = entry.policies.get(key);
   if (!policy) {
-    const viewer = entry.viewer;
-    policy = viewer.then((v) => loadAccessPolicy(database.db, app, v));
+    const who = identity(request);
+    policy = loadCallerPolicy(database.db, app, { workspaceId: who.workspaceId, userId: who.userId, tokenRoles: who.roles ?? null });
     entry.policies.set(key, policy);
   }
   return policy;
 }
 
-/** The caller as the permission layer sees them. */
+/** The caller as the permission layer sees them, outside any app (administration routes). */
 export function viewerFor(request: FastifyRequest, database: Database): Promise<Viewer> {
-  let entry = perRequest.get(request);
-  if (!entry) {
-    entry = { viewer: viewerOf(request, database), policies: new Map() };
-    perRequest.set(request, entry);
-  }
+  const entry = entryOf(request);
+  entry.viewer ??= viewerOf(request, database);
   return entry.viewer;
 }
 

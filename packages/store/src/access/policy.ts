@@ -53,6 +53,8 @@ export function unrestrictedPolicy(viewer: Viewer): AccessPolicy {
 
 /** The people and teams a viewer's scopes resolve against, read in one statement. */
 export interface ViewerReach {
+  /** users.is_admin of the viewer */
+  isAdmin: boolean;
   roles: string[];
   /** the viewer and everyone reporting to them, directly or not: the owners of 'own' */
   own: string[];
@@ -81,12 +83,28 @@ export async function loadAccessPolicy(db: Kysely<SystemDatabase>, app: Publishe
 }
 
 /**
+ * The policy of a signed-in user, whether they are an administrator read in the same
+ * statement as their reach: one round trip per request, which is most of what a scope
+ * costs a short list. A token narrowed to roles is never an administrator's credential.
+ */
+export async function loadCallerPolicy(
+  db: Kysely<SystemDatabase>,
+  app: PublishedApp,
+  caller: { workspaceId: string; userId: string; tokenRoles?: string[] | null },
+): Promise<AccessPolicy> {
+  const tokenRoles = caller.tokenRoles && caller.tokenRoles.length > 0 ? caller.tokenRoles : null;
+  const reach = await loadReach(db, app.appId, caller.workspaceId, caller.userId);
+  const viewer: Viewer = { workspaceId: caller.workspaceId, userId: caller.userId, isAdmin: reach.isAdmin && tokenRoles === null, tokenRoles };
+  return viewer.isAdmin ? unrestrictedPolicy(viewer) : new RolePolicy(app, viewer, reach);
+}
+
+/**
  * One round trip: the viewer's role keys in the app, their reports (the manager_id
  * chain, recursively; UNION stops at a cycle), the teams they or their reports manage
  * (and those teams' sub-teams), their own teams, and the members of all those teams.
  */
 async function loadReach(db: Kysely<SystemDatabase>, appId: string, workspaceId: string, userId: string): Promise<ViewerReach> {
-  const rows = await sql<{ kind: 'role' | 'own' | 'team' | 'myteam' | 'read' | 'edit'; v: string }>`
+  const rows = await sql<{ kind: 'admin' | 'role' | 'own' | 'team' | 'myteam' | 'read' | 'edit'; v: string }>`
     WITH RECURSIVE reports(id) AS (
       SELECT ${userId}::uuid
       UNION
@@ -98,7 +116,8 @@ async function loadReach(db: Kysely<SystemDatabase>, appId: string, workspaceId:
     ), mine AS (
       SELECT team_id AS id FROM team_members WHERE workspace_id = ${workspaceId} AND user_id = ${userId}
     )
-    SELECT 'role' AS kind, role_key AS v FROM user_roles WHERE workspace_id = ${workspaceId} AND app_id = ${appId} AND user_id = ${userId}
+    SELECT 'admin' AS kind, 'true' AS v FROM users WHERE workspace_id = ${workspaceId} AND id = ${userId} AND is_admin
+    UNION ALL SELECT 'role', role_key FROM user_roles WHERE workspace_id = ${workspaceId} AND app_id = ${appId} AND user_id = ${userId}
     UNION ALL SELECT 'own', id::text FROM reports
     UNION ALL SELECT 'myteam', id::text FROM mine
     UNION ALL SELECT DISTINCT 'team', user_id::text FROM team_members
@@ -106,10 +125,11 @@ async function loadReach(db: Kysely<SystemDatabase>, appId: string, workspaceId:
     UNION ALL (SELECT s.level, s.record_id::text FROM record_shares s
       WHERE s.workspace_id = ${workspaceId} AND (s.user_id = ${userId} OR s.team_id IN (SELECT id FROM mine))
       LIMIT ${MAX_LISTED_SHARES + 1})`.execute(db);
-  const reach: ViewerReach = { roles: [], own: [], team: [], teams: [], shared: { read: [], edit: [] } };
+  const reach: ViewerReach = { isAdmin: false, roles: [], own: [], team: [], teams: [], shared: { read: [], edit: [] } };
   let shares = 0;
   for (const { kind, v } of rows.rows) {
-    if (kind === 'role') reach.roles.push(v);
+    if (kind === 'admin') reach.isAdmin = true;
+    else if (kind === 'role') reach.roles.push(v);
     else if (kind === 'own') reach.own.push(v);
     else if (kind === 'myteam') reach.teams.push(v);
     else if (kind === 'team') reach.team.push(v);
