@@ -175,6 +175,8 @@ class RolePolicy implements AccessPolicy {
     const held = new Set(reach.roles);
     const allowed = viewer.tokenRoles ? new Set(viewer.tokenRoles) : null;
     for (const role of appRoles(app)) {
+      // a version published before roles were checked may hold anything: such a role grants nothing
+      if (typeof role !== 'object' || role === null || typeof role.objects !== 'object' || role.objects === null) continue;
       if (!held.has(role.key) || (allowed && !allowed.has(role.key))) continue;
       for (const [objectKey, grant] of Object.entries(role.objects)) {
         const list = this.grants.get(objectKey) ?? [];
