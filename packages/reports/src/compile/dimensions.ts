@@ -67,7 +67,7 @@ export class Dimension {
         const instant = this.ref.system && !this.ref.hop ? this.ref.system : `(${x})::timestamptz`;
         out.text(`date_trunc('${bucket}', ${instant} AT TIME ZONE `).shared(this.ctx.timezone).text(`)::date AS ${this.d}`);
       } else {
-        out.text(`date_trunc('${bucket}', (${x})::date::timestamp)::date AS ${this.d}`);
+        out.text(`${dateBucket(bucket, x)} AS ${this.d}`);
       }
     } else if (bins) {
       out.text(`(floor((${x} - `).value(String(bins.start ?? 0)).text('::numeric) / ').value(String(bins.size)).text('::numeric) * ');
@@ -77,6 +77,27 @@ export class Dimension {
     }
     if (this.ref.hop) out.text(`, ${this.ctx.joins.read({ ...this.ref, path: this.ref.hop.relation.key, field: this.ref.hop.relation, system: null, kind: 'text', object: this.ctx.object, hop: null })} AS r${this.index}`);
     return out;
+  }
+
+  /**
+   * A date field's bucket is grouped in two steps: by the stored date, then the few
+   * hundred dates by bucket. The planner knows how many distinct values a field has (the
+   * statistics an indexed field gets), not how many months a date_trunc over the JSON
+   * yields; planned for hundreds of thousands of groups, it sorts every record to disk
+   * (and JIT-compiles) where a hash table of dates would do.
+   */
+  get twoStep(): boolean {
+    return this.def.bucket !== undefined && this.ref.kind === 'date' && !this.ref.hop;
+  }
+
+  /** the source column of the first step: the stored date when grouped in two steps */
+  detailSource(): Sql {
+    return this.twoStep ? new Sql().text(`${this.ctx.joins.read(this.ref)} AS ${this.d}`) : this.source();
+  }
+
+  /** the column of the second step, over the first step's rows */
+  fromDetail(): string {
+    return this.twoStep ? `${dateBucket(this.def.bucket!, this.d)} AS ${this.d}` : this.d;
   }
 
   /** extra aggregate columns of the grouped query */
@@ -153,6 +174,12 @@ export class Dimension {
     if (parts.length === 0) return false;
     return parts.length === 1 ? parts[0] : { or: parts };
   }
+}
+
+/** The first day of the bucket a 'YYYY-MM-DD' value falls in, as a date. */
+export function dateBucket(bucket: DateBucket, x: string): string {
+  if (!DATE_BUCKETS.includes(bucket)) throw new Error('unchecked bucket');
+  return `date_trunc('${bucket}', (${x})::date::timestamp)::date`;
 }
 
 export function dimensionKey(def: DimensionDef): string {

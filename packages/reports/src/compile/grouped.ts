@@ -41,10 +41,11 @@ export interface GroupedRows {
  */
 export function groupedStatement(ctx: CompileContext, plan: GroupedPlan): Sql {
   const { dimensions: dims, measures } = plan;
-  const list = [...dims.map((d) => d.source()), ...measures.flatMap((m) => m.source())];
-  const source = sourceQuery(ctx, list.length > 0 ? joinSql(list, ', ') : new Sql().text('1 AS one'), plan.conditions);
   const grouping = dims.length > 0;
-  const agg = plan.groupingSets && rollsUp(plan) ? rolledUp(plan, source) : aggregated(plan, source);
+  const twoSteps = rollsUp(plan) && (plan.groupingSets !== undefined || dims.some((d) => d.twoStep));
+  const list = [...dims.map((d) => (twoSteps ? d.detailSource() : d.source())), ...measures.flatMap((m) => m.source())];
+  const source = sourceQuery(ctx, list.length > 0 ? joinSql(list, ', ') : new Sql().text('1 AS one'), plan.conditions);
+  const agg = twoSteps ? rolledUp(plan, source) : aggregated(plan, source);
 
   const outputs = joinSql(
     [
@@ -96,27 +97,28 @@ function groupingSetsText(sets: number[][], columns: string[]): string {
 /** How a total is rolled up from group rows, for the aggregates where that is exact. */
 export const ROLL_UP: Partial<Record<string, string>> = { count: 'sum', sum: 'sum', min: 'min', max: 'max' };
 
-/** Totals can come from the detail groups: every measure rolls up and no relation ids are collected. */
+/** Groups can be rolled up from finer ones: every measure rolls up and no relation ids are collected. */
 function rollsUp(plan: GroupedPlan): boolean {
-  return plan.measures.every((m) => ROLL_UP[m.def.aggregate] !== undefined) && plan.dimensions.every((d) => !d.ref.hop);
+  return plan.dimensions.length > 0 && plan.measures.every((m) => ROLL_UP[m.def.aggregate] !== undefined) && plan.dimensions.every((d) => !d.ref.hop);
 }
 
 /**
- * Totals and subtotals rolled up from the detail groups: the records are aggregated by a
- * plain GROUP BY, which PostgreSQL can run in parallel workers with a hash table (GROUPING
- * SETS over the records cannot), and the few group rows are then rolled up by the sets.
+ * Two steps: the records are aggregated by a plain GROUP BY of the finest values (stored
+ * dates for date buckets), which PostgreSQL runs in parallel workers with a hash table
+ * (GROUPING SETS over the records cannot), and those few rows are then grouped by bucket
+ * and rolled up into totals and subtotals.
  */
 function rolledUp(plan: GroupedPlan, source: Sql): Sql {
   const { dimensions: dims, measures } = plan;
   const all = dims.map((d) => `d${d.index}`);
   const ms = measures.map((m) => `m${m.index}`);
-  const sets = groupingSetsText(plan.groupingSets!, all);
+  const groupBy = plan.groupingSets ? `GROUPING SETS (${groupingSetsText(plan.groupingSets, all)})` : all.join(', ');
   return new Sql()
     .text(`WITH detail AS (SELECT ${[...all, ...measures.map((m) => `${m.aggregated()} AS m${m.index}`)].join(', ')} FROM (`)
     .append(source)
     .text(`) AS src GROUP BY ${all.join(', ')}), `)
     .text(`agg AS (SELECT ${[...all.map((d) => `${d}, GROUPING(${d}) AS g${d.slice(1)}`), ...measures.map((m, j) => `${ROLL_UP[m.def.aggregate]}(${ms[j]}) AS ${ms[j]}`)].join(', ')}`)
-    .text(` FROM detail GROUP BY GROUPING SETS (${sets}))`);
+    .text(` FROM (SELECT ${[...dims.map((d) => d.fromDetail()), ...ms].join(', ')} FROM detail) AS b GROUP BY ${groupBy})`);
 }
 
 /** User sort keys first, then the dimensions in order, each rolled-up row after the rows it sums. */

@@ -31,7 +31,7 @@ export function compileTimeseries(ctx: CompileContext): KindPlan {
   const measures = measuresOf(ctx);
   const compared = ts.compare ? measures.filter(hasChange) : [];
   const dateSql = ctx.joins.read(period.ref);
-  const source = sourceQuery(ctx, joinSql([period.source(), ...measures.flatMap((m) => m.source())], ', '), [new Sql().text(`${dateSql} IS NOT NULL`)]);
+  const source = () => sourceQuery(ctx, joinSql([period.source(), ...measures.flatMap((m) => m.source())], ', '), [new Sql().text(`${dateSql} IS NOT NULL`)]);
   const ms = measures.map((m) => `m${m.index}`);
   const filled = measures.map((m) => (m.isCount ? `COALESCE(a.m${m.index}, 0) AS m${m.index}` : `a.m${m.index}`));
   const earlier =
@@ -50,10 +50,18 @@ export function compileTimeseries(ctx: CompileContext): KindPlan {
       : decomposable
         ? `UNION ALL SELECT NULL::date, 1, ${measures.map((m) => `${ROLL_UP[m.def.aggregate]}(m${m.index})`).join(', ')}${compared.map(() => ', NULL').join('')} FROM agg`
         : `UNION ALL SELECT NULL::date, 1, ${ms.join(', ')}${compared.map(() => ', NULL').join('')} FROM agg WHERE g0 = 1`;
+  const aggregated = `${measures.map((m) => `${m.aggregated()} AS m${m.index}`).join(', ')}`;
+  // a date field is grouped by stored date first, then by bucket (see Dimension.twoStep)
+  const agg =
+    decomposable && period.twoStep
+      ? new Sql()
+          .text(`WITH detail AS (SELECT d0, ${aggregated} FROM (`)
+          .append(sourceQuery(ctx, joinSql([period.detailSource(), ...measures.flatMap((m) => m.source())], ', '), [new Sql().text(`${dateSql} IS NOT NULL`)]))
+          .text(`) AS src GROUP BY d0), agg AS (SELECT d0, 0 AS g0, ${measures.map((m) => `${ROLL_UP[m.def.aggregate]}(m${m.index}) AS m${m.index}`).join(', ')}`)
+          .text(` FROM (SELECT ${[period.fromDetail(), ...ms].join(', ')} FROM detail) AS b GROUP BY d0), `)
+      : new Sql().text(`WITH agg AS (SELECT d0, GROUPING(d0) AS g0, ${aggregated} FROM (`).append(source()).text(`) AS src${groupBy}), `);
   const statement = new Sql()
-    .text(`WITH agg AS (SELECT d0, GROUPING(d0) AS g0, ${measures.map((m) => `${m.aggregated()} AS m${m.index}`).join(', ')} FROM (`)
-    .append(source)
-    .text(`) AS src${groupBy}), `)
+    .append(agg)
     .text(`span AS (SELECT gs::date AS d0 FROM (SELECT min(d0) AS lo, max(d0) AS hi FROM agg WHERE g0 = 0) b, generate_series(b.lo::timestamp, b.hi::timestamp, interval '${STEP[ts.bucket]}') gs), `)
     .text(`series AS (SELECT span.d0, 0 AS g0, ${filled.join(', ')} FROM span LEFT JOIN agg a ON a.g0 = 0 AND a.d0 = span.d0), `)
     .text(`cmp AS (${earlier}), `)
