@@ -16,3 +16,4 @@ export { GRID_COLUMNS, GLOBAL_FILTER_TYPES, type DashboardDef, type WidgetDef, t
 export { dashboardSchema, dashboardsSectionSchema } from './dashboards/schema';
 export { parseFilterValues, globalFilterExpression, zonedMidnight } from './dashboards/filter-values';
 export { runDashboard, findDashboard, type DashboardResult, type WidgetResult, type RunDashboardOptions } from './dashboards/run-dashboard';
+export { renderChartSvg } from './charts/render-svg';

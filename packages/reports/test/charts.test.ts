@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { toEChartsOption, type ChartPoint, type ChartSpec, type ChartTable, type ReportColumn, type ReportResult, type ReportRow } from '../src/index';
+import { renderChartSvg, toEChartsOption, type ChartPoint, type ChartSpec, type ChartTable, type ReportColumn, type ReportResult, type ReportRow } from '../src/index';
 
 /** A pipeline summary: stage (select, defined order new < qualified < won) × close month, count and money sum. */
 const stage: ReportColumn = {
@@ -211,6 +211,18 @@ describe('toEChartsOption: heat map and table', () => {
     } catch (e) {
       expect((e as { errors: { field: string }[] }).errors[0]!.field).toBe('chart/category');
     }
+  });
+});
+
+describe('renderChartSvg', () => {
+  it('draws an option as an SVG document on the server, text escaped', async () => {
+    const hostile: ReportResult = { ...byStage, rows: [{ values: { stage: '<script>alert(1)</script>', count: 1 }, drill: {} }, ...byStage.rows] };
+    const svg = await renderChartSvg(toEChartsOption(hostile, { type: 'bar', measures: ['count'] }, { locale: 'zh' }), { width: 1200, height: 300, locale: 'zh' });
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('width="1200"');
+    for (const label of ['新建', '已确认', '赢单', '&lt;script&gt;']) expect(svg).toContain(label);
+    expect(svg).not.toContain('<script>');
+    await expect(renderChartSvg(toEChartsOption(byStage, { type: 'table' }))).rejects.toThrow(/table has no picture/);
   });
 });
 

@@ -142,6 +142,20 @@ describe('GET /api/apps/:app/dashboards/:dashboard/result', () => {
   });
 });
 
+describe('GET /api/apps/:app/dashboards/:dashboard/widgets/:widget/chart.svg', () => {
+  it('draws one widget on the server with the same filters, and refuses what it cannot draw', async () => {
+    const res = await h.call('GET', '/api/apps/crm/dashboards/sales/widgets/share/chart.svg?stage=won&locale=zh&width=640&height=320');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('image/svg+xml; charset=utf-8');
+    expect(res.body).toMatch(/^<svg[^>]*width="640"[^>]*height="320"/);
+    expect(res.body).toContain('赢单');
+    expect(res.body).not.toContain('新建'); // filtered out
+    expect(expectProblem(await h.call('GET', '/api/apps/crm/dashboards/sales/widgets/nope/chart.svg')).status).toBe(404);
+    expect(expectProblem(await h.call('GET', '/api/apps/crm/dashboards/sales/widgets/share/chart.svg?width=5')).errors[0]!.field).toBe('width');
+    expect(expectProblem(await h.call('GET', '/api/apps/crm/dashboards/sales/widgets/share/chart.svg?stage=nope')).errors[0]!.field).toBe('stage');
+  });
+});
+
 describe('draft dashboards CRUD', () => {
   const ops: DashboardDef = {
     key: 'ops',
@@ -163,6 +177,7 @@ describe('draft dashboards CRUD', () => {
     const run = (await h.call('GET', '/api/apps/crm/dashboards/ops/result?locale=en')).json() as DashboardResult;
     expect(run.name).toBe('Ops');
     expect((run.widgets[0]!.option as { table: { rows: unknown[] } }).table.rows).toHaveLength(4); // new, won, no stage, then the total row
+    expect(expectProblem(await h.call('GET', '/api/apps/crm/dashboards/ops/widgets/table/chart.svg')).status).toBe(422);
     expect((await h.call('DELETE', '/api/apps/crm/draft/dashboards/ops')).statusCode).toBe(204);
     expect(((await h.call('GET', '/api/apps/crm/draft/dashboards')).json() as { items: DashboardDef[] }).items).toEqual([sales]);
     const again = await h.call('DELETE', '/api/apps/crm/draft/dashboards/ops');

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProblemError, type AppDocument, type Locale } from '@tessera/metadata';
 import type { EvalEnv } from '@tessera/expr';
 import { localeOf } from '@tessera/rules';
-import { findDashboard, runDashboard, type DashboardDef } from '@tessera/reports';
+import { findDashboard, renderChartSvg, runDashboard, type DashboardDef } from '@tessera/reports';
 import type { ServerContext } from '../context';
 import { actorOf, identity } from '../auth/context';
 import { accessPolicyFor } from '../auth/access';
@@ -11,8 +11,10 @@ import { appParams, keyString } from '../apps/params';
 
 type DashboardRoute = { Params: { app: string; dashboard: string } };
 type DraftDashboardRoute = { Params: { app: string; key: string } };
+type WidgetRoute = { Params: { app: string; dashboard: string; widget: string } };
 
 const dashboardParams = { type: 'object', required: ['app', 'dashboard'], properties: { app: keyString, dashboard: keyString } } as const;
+const widgetParams = { type: 'object', required: ['app', 'dashboard', 'widget'], properties: { app: keyString, dashboard: keyString, widget: keyString } } as const;
 const draftDashboardParams = { type: 'object', required: ['app', 'key'], properties: { app: keyString, key: keyString } } as const;
 
 /**
@@ -33,6 +35,28 @@ export function registerDashboardRoutes(api: FastifyInstance, ctx: ServerContext
       const { locale: requested, ...filterValues } = request.query;
       const policy = await accessPolicyFor(request, ctx.database, published);
       return runDashboard(ctx.database.db, published, dashboard, { policy, env: evalEnv(request), filterValues, locale: requestLocale(request, requested) });
+    },
+  );
+
+  // One widget drawn on the server, for mail, PDFs and previews; the same filters as the result.
+  api.get<WidgetRoute & { Querystring: Record<string, unknown> }>(
+    '/api/apps/:app/dashboards/:dashboard/widgets/:widget/chart.svg',
+    { schema: { params: widgetParams } },
+    async (request, reply) => {
+      const who = identity(request);
+      const published = await ctx.metadata.getPublished(who.workspaceId, request.params.app);
+      const dashboard = findDashboard(published.document, request.params.dashboard);
+      if (!dashboard) throw notFound(request.params.dashboard);
+      const widget = dashboard.widgets.find((w) => w.id === request.params.widget);
+      if (!widget) throw new ProblemError('not_found', `Dashboard "${dashboard.key}" has no widget "${request.params.widget}"`);
+      const { locale: requested, width, height, ...filterValues } = request.query;
+      const size = { width: pixels(width, 'width', 800), height: pixels(height, 'height', 400) };
+      const locale = requestLocale(request, requested);
+      const policy = await accessPolicyFor(request, ctx.database, published);
+      const [drawn] = (await runDashboard(ctx.database.db, published, { ...dashboard, widgets: [widget] }, { policy, env: evalEnv(request), filterValues, locale })).widgets;
+      if (drawn!.error) throw new ProblemError(PROBLEM_KINDS[drawn!.error.status] ?? 'unprocessable', drawn!.error.title, drawn!.error.errors);
+      const svg = await renderChartSvg(drawn!.option!, { ...size, locale });
+      return reply.header('Content-Type', 'image/svg+xml; charset=utf-8').header('Cache-Control', 'no-store').send(svg);
     },
   );
 
@@ -71,6 +95,16 @@ export function registerDashboardRoutes(api: FastifyInstance, ctx: ServerContext
     await ctx.metadata.saveDraft(actorOf(request), request.params.app, { ...draft, dashboards });
     return reply.code(204).send();
   });
+}
+
+const PROBLEM_KINDS: Record<number, ProblemError['kind']> = { 400: 'bad_request', 403: 'forbidden', 404: 'not_found', 422: 'unprocessable' };
+
+/** A picture size from the query string: whole pixels, 100 to 4000. */
+function pixels(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 100 && n <= 4000)) throw new ProblemError('bad_request', `Invalid ${name}`, [{ field: name, code: 'range', message: `${name} is a whole number of pixels from 100 to 4000` }]);
+  return n;
 }
 
 function notFound(key: string): ProblemError {
