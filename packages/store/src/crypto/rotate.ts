@@ -56,21 +56,23 @@ function stale(sealer: FieldSealer, object: ObjectDef, ring: KeyRing, values: (i
   return sealer.fieldsOf(object).some((f) => values(f.id!).some((v) => v != null && ciphertextKeyId(v) !== ring.currentKeyId));
 }
 
-async function rotateRecords(db: Kysely<SystemDatabase>, workspaceId: string, object: ObjectDef, sealer: FieldSealer, ring: KeyRing): Promise<number> {
+/** Walks one object's rows of a table in id order, a batch at a time, until `rewrite` has seen them all. */
+async function inBatches<T extends { id: string }>(read: (after: string) => Promise<T[]>, rewrite: (rows: T[]) => Promise<number>): Promise<number> {
   let rewritten = 0;
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
-    const rows = await db
-      .selectFrom('records')
-      .select(['id', 'data'])
-      .where('workspace_id', '=', workspaceId)
-      .where('object_id', '=', object.id!)
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(BATCH)
-      .execute();
+    const rows = await read(after);
     if (rows.length === 0) return rewritten;
     after = rows[rows.length - 1]!.id;
+    rewritten += await rewrite(rows);
+  }
+}
+
+async function rotateRecords(db: Kysely<SystemDatabase>, workspaceId: string, object: ObjectDef, sealer: FieldSealer, ring: KeyRing): Promise<number> {
+  const read = (after: string) =>
+    db.selectFrom('records').select(['id', 'data']).where('workspace_id', '=', workspaceId).where('object_id', '=', object.id!).where('id', '>', after).orderBy('id').limit(BATCH).execute();
+  return inBatches(read, async (rows) => {
+    let rewritten = 0;
     const todo = rows.filter((r) => stale(sealer, object, ring, (id) => [r.data[id]]));
     await db.transaction().execute(async (trx) => {
       for (const row of todo) {
@@ -81,14 +83,13 @@ async function rotateRecords(db: Kysely<SystemDatabase>, workspaceId: string, ob
         rewritten += Number(result.numAffectedRows ?? 0);
       }
     });
-  }
+    return rewritten;
+  });
 }
 
 async function rotateHistory(db: Kysely<SystemDatabase>, workspaceId: string, object: ObjectDef, sealer: FieldSealer, ring: KeyRing): Promise<number> {
-  let rewritten = 0;
-  let after = '00000000-0000-0000-0000-000000000000';
-  for (;;) {
-    const rows = await db
+  const read = (after: string) =>
+    db
       .selectFrom('record_history')
       .select(['id', 'record_id', 'changes'])
       .where('workspace_id', '=', workspaceId)
@@ -97,11 +98,11 @@ async function rotateHistory(db: Kysely<SystemDatabase>, workspaceId: string, ob
       .orderBy('id')
       .limit(BATCH)
       .execute();
-    if (rows.length === 0) return rewritten;
-    after = rows[rows.length - 1]!.id;
+  return inBatches(read, async (rows) => {
+    let rewritten = 0;
     const changesOf = (r: (typeof rows)[number]) => (r.changes ?? {}) as Record<string, { before?: unknown; after?: unknown } | undefined>;
     const todo = rows.filter((r) => stale(sealer, object, ring, (id) => [changesOf(r)[id]?.before, changesOf(r)[id]?.after]));
-    if (todo.length === 0) continue;
+    if (todo.length === 0) return 0;
     await db.transaction().execute(async (trx) => {
       // the documented exception to append-only history: values re-encrypted, nothing else
       await sql`SELECT set_config('tessera.audit_rewrite', 'rekey', true)`.execute(trx);
@@ -125,5 +126,6 @@ async function rotateHistory(db: Kysely<SystemDatabase>, workspaceId: string, ob
         rewritten += 1;
       }
     });
-  }
+    return rewritten;
+  });
 }
