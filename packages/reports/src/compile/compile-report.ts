@@ -11,6 +11,7 @@ import { liveObject, type FieldRef } from './fields';
 import { columnsOf, groupedStatement, readGrouped, type GroupedPlan } from './grouped';
 import { Measure } from './measures';
 import { Sql } from './sql';
+import { word } from './words';
 import { compileFunnel } from './funnel';
 import { compileTimeseries } from './timeseries';
 import { compileForecast } from './forecast';
@@ -123,8 +124,8 @@ function compileSummary(ctx: CompileContext): KindPlan {
   const statement = groupedStatement(ctx, plan);
   const columns = columnsOf(plan);
   if (kpi?.target !== undefined) {
-    columns.push({ key: 'target', label: 'target', role: 'target', type: kpiMeasure?.column.type === 'money' ? 'money' : 'number' });
-    columns.push({ key: 'attainment', label: 'attainment', role: 'rate', type: 'number' });
+    columns.push({ key: 'target', label: word('target', ctx.locale), role: 'target', type: kpiMeasure?.column.type === 'money' ? 'money' : 'number' });
+    columns.push({ key: 'attainment', label: word('attainment', ctx.locale), role: 'rate', type: 'number' });
   }
   return {
     statement,

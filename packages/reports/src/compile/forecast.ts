@@ -6,6 +6,7 @@ import { mustResolve } from './fields';
 import { columnsOf, groupedStatement, readGrouped, type GroupedPlan } from './grouped';
 import { Measure } from './measures';
 import { Sql } from './sql';
+import { word } from './words';
 
 /**
  * A weighted pipeline forecast: per close period, the number of deals, the pipeline
@@ -32,9 +33,9 @@ export function compileForecast(ctx: CompileContext): KindPlan {
   }
   const weighted = new Sql().text(`(${amountSql}) * `).append(probability);
   const measures = [
-    new Measure(ctx, { key: 'count', aggregate: 'count' }, 0, 'forecast'),
-    new Measure(ctx, { key: 'pipeline', aggregate: 'sum', field: f.amountField }, 1, 'forecast/amountField'),
-    new Measure(ctx, { key: 'weighted', aggregate: 'sum', label: { en: 'Weighted', zh: '加权金额' } }, 2, 'forecast', { sql: weighted, ref: amount }),
+    new Measure(ctx, { key: 'count', aggregate: 'count', label: { en: word('count', 'en'), zh: word('count', 'zh') } }, 0, 'forecast'),
+    new Measure(ctx, { key: 'pipeline', aggregate: 'sum', field: f.amountField, label: { en: word('pipeline', 'en'), zh: word('pipeline', 'zh') } }, 1, 'forecast/amountField'),
+    new Measure(ctx, { key: 'weighted', aggregate: 'sum', label: { en: word('weighted', 'en'), zh: word('weighted', 'zh') } }, 2, 'forecast', { sql: weighted, ref: amount }),
   ];
   const plan: GroupedPlan = {
     dimensions: [period],

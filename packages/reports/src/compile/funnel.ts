@@ -6,6 +6,7 @@ import { Dimension } from './dimensions';
 import { readRatio } from './measures';
 import { drillOf, sourceQuery } from './source';
 import { joinSql, Sql } from './sql';
+import { word } from './words';
 
 /**
  * A funnel: one row per stage (the select field's options in their defined order, empty
@@ -45,9 +46,9 @@ export function compileFunnel(ctx: CompileContext): KindPlan {
   const columns: ReportColumn[] = [
     stage.column,
     ...measures.map((m) => m.column),
-    { ...main.column, key: 'reached', label: cumulative ? `${main.column.label} (reached)` : main.column.label },
-    { key: 'conversion', label: 'conversion', role: 'rate', type: 'number' },
-    { key: 'overall', label: 'overall', role: 'rate', type: 'number' },
+    { ...main.column, key: 'reached', label: cumulative ? `${main.column.label} (${word('reached', ctx.locale)})` : main.column.label },
+    { key: 'conversion', label: word('conversion', ctx.locale), role: 'rate', type: 'number' },
+    { key: 'overall', label: word('overall', ctx.locale), role: 'rate', type: 'number' },
   ];
   return {
     statement,

@@ -4,6 +4,7 @@ import type { ReportColumn } from '../model/result';
 import { localized, type CompileContext } from './context';
 import { isMoney, moneyScale, mustResolve, type FieldRef } from './fields';
 import { Sql } from './sql';
+import { word } from './words';
 
 /** The SQL aggregate of each aggregate name over the measure's input `v<j>`. */
 const AGGREGATE_SQL = { count: 'count', countDistinct: 'count', sum: 'sum', avg: 'avg', min: 'min', max: 'max' } as const;
@@ -33,7 +34,7 @@ export class Measure {
     this.money = this.ref !== null && isMoney(this.ref) && (agg === 'sum' || agg === 'min' || agg === 'max');
     this.column = {
       key: this.key,
-      label: localized(def.label, ctx.locale, this.ref?.field ? `${agg} ${localized(this.ref.field.label, ctx.locale, this.ref.path)}` : def.key),
+      label: localized(def.label, ctx.locale, this.ref?.field ? `${agg} ${localized(this.ref.field.label, ctx.locale, this.ref.path)}` : agg === 'count' ? word('count', ctx.locale) : def.key),
       role: 'measure',
       type: this.outputType(),
       ...(this.money && this.ref?.field?.currency ? { currency: this.ref.field.currency } : {}),

@@ -8,6 +8,7 @@ import { readRatio, type Measure } from './measures';
 import { drillOf, sourceQuery } from './source';
 import { ROLL_UP } from './grouped';
 import { joinSql, Sql } from './sql';
+import { word } from './words';
 
 /** How far back "a year earlier" is per bucket; weeks compare with the week 52 weeks before, which is a Monday too. */
 const YEAR_BACK: Record<DateBucket, string> = { day: '1 year', week: '52 weeks', month: '1 year', quarter: '1 year', year: '1 year' };
@@ -72,7 +73,7 @@ export function compileTimeseries(ctx: CompileContext): KindPlan {
     .text(' FROM all_rows ORDER BY g0, d0');
 
   const columns: ReportColumn[] = [period.column, ...measures.map((m) => m.column)];
-  for (const m of compared) columns.push({ key: `${m.key}_change`, label: `${m.column.label} (${ts.compare === 'yoy' ? 'YoY' : 'vs previous'})`, role: 'change', type: 'number' });
+  for (const m of compared) columns.push({ key: `${m.key}_change`, label: `${m.column.label} (${word(ts.compare === 'yoy' ? 'yoy' : 'previous', ctx.locale)})`, role: 'change', type: 'number' });
   const hasDate = { '!=': [{ var: ts.dateField }, null] };
   return {
     statement,
