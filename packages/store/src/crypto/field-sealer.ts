@@ -166,7 +166,8 @@ export class FieldSealer {
     const ring = this.requireRing();
     const hashes = values.flatMap((v) => ring.blindIndexes(normalised(object, field, v as string), this.context(field)));
     const match = { in: [variable, hashes] };
-    return op === '!=' ? { '!': match } : match;
+    // `!=` never holds for an empty value (as over plaintext), where `!in` would
+    return op === '!=' ? { and: [{ '!=': [variable, null] }, { '!': match }] } : match;
   }
 
   private plaintextOf(field: FieldDef, value: unknown): string | null {
