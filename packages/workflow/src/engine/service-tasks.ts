@@ -4,9 +4,9 @@ import { ProblemError, findObject, toApiRecord, type ObjectDef } from '@tessera/
 import { fieldSqlExpression } from '@tessera/expr';
 import { fragmentToSql } from '@tessera/store';
 import type { ServiceAction, ServiceTaskNode } from '../model/types';
-import { compileFlowExpression, compileFlowFilterToSql, type FlowEvalInput } from '../expressions/flow-expressions';
+import { compileFlowExpression, compileFlowFilterToSql } from '../expressions/flow-expressions';
 import { retryMaxAttempts } from '../time/index';
-import { resolveAssignees, type EffectRequest } from './collaborators';
+import { resolveAssignees, type AssigneeContext, type EffectRequest } from './collaborators';
 import { FlowIncident } from './errors';
 import type { Step, TokenRow } from './step';
 
@@ -137,19 +137,7 @@ async function setVariables(step: Step, action: Action<'setVariables'>): Promise
 }
 
 async function notify(step: Step, action: Action<'notify'>): Promise<Record<string, unknown>> {
-  const input = await step.input();
-  const recipients = await resolveAssignees(
-    step.trx,
-    {
-      workspaceId: step.workspaceId,
-      appId: step.app.appId,
-      record: input.record,
-      object: step.object,
-      startedBy: step.instance.started_by,
-      evaluate: (expr: unknown) => compileEvaluate(step, expr, input),
-    },
-    action.recipients,
-  );
+  const recipients = await resolveAssignees(step.trx, await assigneeContext(step), action.recipients);
   const message = text(await step.evaluate(action.message)).trim();
   if (!message) throw new ProblemError('unprocessable', 'The notification message is empty', [{ field: 'message', code: 'empty', message: 'the message evaluated to nothing' }]);
   // notifications is the rules package's table (migrations/0002_rules.sql), not in the kysely schema
@@ -162,9 +150,18 @@ async function notify(step: Step, action: Action<'notify'>): Promise<Record<stri
   return { recipients };
 }
 
-/** Evaluates synchronously against an input already loaded (assignee rules call back without awaiting). */
-export function compileEvaluate(step: Step, expr: unknown, input: FlowEvalInput): unknown {
-  return compileFlowExpression(step.app.document, step.flow, expr).run(input);
+/** what assignee rules resolve against: the instance's record, its starter, its expressions */
+export async function assigneeContext(step: Step): Promise<AssigneeContext> {
+  const input = await step.input();
+  return {
+    workspaceId: step.workspaceId,
+    appId: step.app.appId,
+    record: input.record,
+    object: step.object,
+    startedBy: step.instance.started_by,
+    // assignee rules call back synchronously, on the input loaded here
+    evaluate: (expr: unknown) => compileFlowExpression(step.app.document, step.flow, expr).run(input),
+  };
 }
 
 /**

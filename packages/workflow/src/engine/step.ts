@@ -1,31 +1,16 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import type { ExprType } from '@tessera/expr';
 import type { ObjectDef, PublishedApp } from '@tessera/metadata';
-import type { Actor, RecordRepository, SystemDatabase } from '@tessera/store';
+import type { Actor, FlowInstancesTable, RecordRepository, SystemDatabase } from '@tessera/store';
 import type { FlowDef, FlowEdge, FlowNode } from '../model/types';
 import { compileFlowExpression, flowObject, type FlowEvalInput } from '../expressions/flow-expressions';
 import type { JobSpec } from '../queue/job-queue';
 import { FlowIncident } from './errors';
 import { retryMaxAttempts } from '../time/index';
 
-export interface InstanceRow {
-  workspace_id: string;
-  id: string;
-  app_id: string;
-  app_key: string;
-  app_version: number;
-  flow_key: string;
-  object_id: string | null;
-  record_id: string | null;
-  status: 'running' | 'completed' | 'cancelled' | 'failed';
-  result: string | null;
-  variables: Record<string, unknown>;
-  visits: Record<string, number>;
-  started_by: string | null;
-  started_at: Date | string;
-  ended_at: Date | string | null;
-}
+/** an instance row as the engine reads it */
+export type InstanceRow = Omit<Selectable<FlowInstancesTable>, 'start_key' | 'updated_at'>;
 
 export interface TokenRow {
   id: string;

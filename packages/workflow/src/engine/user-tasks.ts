@@ -1,10 +1,11 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
+import type { FlowTasksTable } from '@tessera/store';
 import { uuidv7 } from 'uuidv7';
 import { ProblemError } from '@tessera/metadata';
 import type { ApprovalAction, BoundaryTimerNode, FlowEdge, UserTaskNode } from '../model/types';
 import { addIsoDuration } from '../time/index';
 import { applyApprovalAction, resolveAssignees, startApproval, type ApprovalState } from './collaborators';
-import { compileEvaluate } from './service-tasks';
+import { assigneeContext } from './service-tasks';
 import { FlowIncident } from './errors';
 import { timerDue, toInstant } from './timers';
 import type { Step, TokenRow } from './step';
@@ -15,19 +16,7 @@ import type { Step, TokenRow } from './step';
  * token waits for the decisions.
  */
 export async function enterUserTask(step: Step, token: TokenRow, node: UserTaskNode): Promise<void> {
-  const input = await step.input();
-  const assignees = await resolveAssignees(
-    step.trx,
-    {
-      workspaceId: step.workspaceId,
-      appId: step.app.appId,
-      record: input.record,
-      object: step.object,
-      startedBy: step.instance.started_by,
-      evaluate: (expr: unknown) => compileEvaluate(step, expr, input),
-    },
-    node.assignees,
-  );
+  const assignees = await resolveAssignees(step.trx, await assigneeContext(step), node.assignees);
   if (assignees.length === 0) throw new FlowIncident(`no enabled user matches the assignee rules of user task "${node.id}"`, node.id);
   const { state, open } = startApproval(node, assignees);
   const due = await taskDue(step, node);
@@ -77,16 +66,7 @@ async function openTasks(step: Step, token: TokenRow, node: UserTaskNode, users:
     .execute();
 }
 
-export interface TaskRow {
-  id: string;
-  instance_id: string;
-  token_id: string;
-  node_id: string;
-  visit: number;
-  assignee_id: string;
-  status: 'open' | 'done' | 'cancelled';
-  due_at: Date | string | null;
-}
+export type TaskRow = Pick<Selectable<FlowTasksTable>, 'id' | 'instance_id' | 'token_id' | 'node_id' | 'visit' | 'assignee_id' | 'status' | 'due_at'>;
 
 export interface TaskAct {
   action: ApprovalAction;
@@ -184,15 +164,19 @@ async function closeTasks(step: Step, token: TokenRow, users: string[], actorId:
       .execute();
   }
   const others = users.filter((u) => u !== actorId);
-  if (others.length === 0) return;
-  await step.trx
+  if (others.length > 0) await cancelOpenTasks(step, token, others);
+}
+
+/** closes the token's open tasks undecided: those of `users`, or all */
+async function cancelOpenTasks(step: Step, token: TokenRow, users?: string[]): Promise<void> {
+  let update = step.trx
     .updateTable('flow_tasks')
     .set({ status: 'cancelled', completed_at: step.now })
     .where('workspace_id', '=', step.workspaceId)
     .where('token_id', '=', token.id)
-    .where('status', '=', 'open')
-    .where('assignee_id', 'in', others)
-    .execute();
+    .where('status', '=', 'open');
+  if (users) update = update.where('assignee_id', 'in', users);
+  await update.execute();
 }
 
 async function dropBoundaryJobs(step: Step, token: TokenRow): Promise<void> {
@@ -269,13 +253,7 @@ export async function fireBoundary(step: Step, token: TokenRow, boundaryId: stri
     for (const edge of edges) await step.spawn(edge);
     return;
   }
-  await step.trx
-    .updateTable('flow_tasks')
-    .set({ status: 'cancelled', completed_at: step.now })
-    .where('workspace_id', '=', step.workspaceId)
-    .where('token_id', '=', token.id)
-    .where('status', '=', 'open')
-    .execute();
+  await cancelOpenTasks(step, token);
   await dropBoundaryJobs(step, token);
   await step.leave(token, edges);
 }

@@ -467,6 +467,7 @@ export class WorkflowEngine {
     // a simulated crash stops every slot at once, leases left held, as a killed process would
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    let lastWarning = 0;
     const slot = async () => {
       while (!signal.aborted) {
         let claimed: ClaimedJob[] = [];
@@ -474,8 +475,11 @@ export class WorkflowEngine {
           claimed = await this.queue.claim(1);
         } catch (e) {
           if (signal.aborted) return;
-          // the database is away: wait and try again rather than dying
-          process.emitWarning(`workflow worker could not claim jobs: ${(e as Error).message}`);
+          // the database is away: wait and try again rather than dying (and say so once a minute)
+          if (Date.now() - lastWarning > 60_000) {
+            lastWarning = Date.now();
+            process.emitWarning(`workflow worker could not claim jobs: ${(e as Error).message}`);
+          }
         }
         if (claimed.length === 0) {
           await sleep(pollMs, signal);
