@@ -15,6 +15,7 @@ export function blindIndexKey(field: FieldDef): string {
 }
 
 const EQUALITY = new Set(['==', '!=', 'in']);
+const HAS_ENCRYPTED = new WeakMap<PublishedApp, boolean>();
 
 /**
  * Encrypted fields of one published app: seals values on their way into `records.data`
@@ -40,8 +41,13 @@ export class FieldSealer {
 
   /** null when the app has no encrypted field: then nothing in the write or read path changes. */
   static for(app: PublishedApp, ring: KeyRing | null): FieldSealer | null {
-    const sealer = new FieldSealer(ring, app);
-    return sealer.encrypted.size > 0 ? sealer : null;
+    // repositories are built per request; published versions are immutable, so the answer is kept
+    let has = HAS_ENCRYPTED.get(app);
+    if (has === undefined) {
+      has = app.document.objects.some((o) => liveFields(o).some((f) => f.encrypted));
+      HAS_ENCRYPTED.set(app, has);
+    }
+    return has ? new FieldSealer(ring, app) : null;
   }
 
   fieldsOf(object: ObjectDef): FieldDef[] {
