@@ -184,6 +184,18 @@ describe('encrypted fields', () => {
     expect(String((history.items[0]!.changes.id_number as { after: string }).after)).toMatch(/^tse1:k2:/);
   });
 
+  it('merges a duplicate keeping its encrypted value, which stays sealed, readable and findable', async () => {
+    const survivor = await records.create(actor, 'contact', { name: 'Dup', id_number: 'MERGE-S' });
+    const merged = await records.create(actor, 'contact', { name: 'Dup', id_number: 'MERGE-M', email: 'dup@example.com' });
+    const result = await records.merge(actor, 'contact', survivor.id, merged.id, { id_number: 'merged', email: 'merged' });
+    expect(result).toMatchObject({ id_number: 'MERGE-M', email: 'dup@example.com' });
+    const stored = await database.db.selectFrom('records').select('data').where('id', '=', survivor.id).executeTakeFirstOrThrow();
+    expect(JSON.stringify(stored.data)).not.toContain('MERGE-M');
+    const found = await records.list(actor.workspaceId, 'contact', { filter: { '==': [{ var: 'id_number' }, 'MERGE-M'] } }, env);
+    expect(found.items.map((r) => r.id)).toEqual([survivor.id]);
+    expect(await storedText()).not.toContain('MERGE-');
+  });
+
   it('refuses to write an encrypted field without a key, and to publish one', async () => {
     const noKey = new RecordRepository(database.db, app, { encryption: null });
     const e = await refusal(noKey.create(actor, 'contact', { name: 'x', id_number: 'nope' }));
