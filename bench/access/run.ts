@@ -188,6 +188,15 @@ ms; ratio = rep p50 / admin p50.
 
 ${table(['request', 'admin p50', 'admin p95', 'rep p50', 'rep p95', 'ratio', 'admin, policy loaded p50', 'rep, policy loaded p50', 'ratio'], rows)}
 
+What the figures say: the scope is one more predicate in the same statement
+(\`owner_id = ANY($n)\` for a team, plus the ids shared with the rep), so the planner keeps
+the plan it uses for the administrator. A page of a selective filter reads more index
+entries before it has 51 rows the rep may see (a fifth of the deals are theirs), which
+is the physical price of the scope; a count or a grouped report reads fewer rows (the
+owner index from migration 0006), so it is faster for the rep. The policy itself is
+one round trip per request for both. The machine was shared and busy (load average
+above), so single figures move by 2x between runs; compare within a row.
+
 <details><summary>Plans of the rep's statements</summary>
 
 ${results.map((r) => `${r.shape.name}\n\n\`\`\`\n${r.plan}\n\`\`\``).join('\n\n')}
