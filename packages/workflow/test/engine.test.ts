@@ -283,4 +283,21 @@ describe('workflow engine', () => {
     const ofRecord = await h.engine.instancesOfRecord(h.workspaceId, recordId);
     expect(ofRecord.map((i) => i.id).sort()).toEqual([old.id, fresh.id].sort());
   });
+
+  it('with several steps per transaction: the same timeline, and a failing step is undone alone and fails at its own node', async () => {
+    await h.publish(dealApp([gate, noDefault, forkJoin]));
+    const batched = h.engineWith({ workerId: 'batched', stepsPerTransaction: 20 });
+    const recordId = await deal({ title: 'B', amount: 5000 });
+    const ok = await batched.startInstance(h.admin, 'app', 'fork_join', { recordId });
+    const stuck = await batched.startInstance(h.admin, 'app', 'no_default', { recordId: await deal({ title: 'S', amount: 10 }) });
+    await batched.drain();
+    expect(await h.engine.getInstance(h.workspaceId, ok.id)).toMatchObject({ status: 'completed', variables: { sum: 6 } });
+    const steps = (await h.engine.timeline(h.workspaceId, ok.id)).map((e) => `${e.nodeId}:${e.action}`);
+    expect(steps.filter((x) => x === 'join:joined')).toHaveLength(1);
+    expect(steps).toHaveLength(10);
+    expect(await h.engine.getInstance(h.workspaceId, stuck.id)).toMatchObject({ status: 'running', tokens: [expect.objectContaining({ nodeId: 'gw' })] });
+    const incident = (await h.engine.incidents(h.workspaceId, { status: 'open' })).find((i) => i.instanceId === stuck.id);
+    expect(incident).toMatchObject({ nodeId: 'gw' });
+    expect((await h.engine.timeline(h.workspaceId, stuck.id)).map((e) => `${e.nodeId}:${e.action}`)).toEqual(['start:started', 'gw:incident']);
+  });
 });

@@ -22,6 +22,14 @@ export interface TokenRow {
   state: unknown;
 }
 
+export interface StepMark {
+  events: number;
+  jobs: JobSpec[];
+  instance: Pick<InstanceRow, 'variables' | 'visits' | 'status' | 'result' | 'ended_at'>;
+  dirty: boolean;
+  record: Record<string, unknown> | null | undefined;
+}
+
 export interface EventSpec {
   tokenId: string | null;
   nodeId: string | null;
@@ -244,6 +252,20 @@ export class Step {
     this.instance.ended_at = this.now;
     this.dirty = true;
     this.event({ tokenId: null, nodeId: null, action: status, actorId, comment, data: result === null ? null : { result } });
+  }
+
+  /** what `restore` goes back to: the in-memory side of a savepoint */
+  mark(): StepMark {
+    const { variables, visits, status, result, ended_at } = this.instance;
+    return { events: this.events.length, jobs: [...this.jobs], instance: { variables, visits, status, result, ended_at }, dirty: this.dirty, record: this.recordCache };
+  }
+
+  restore(mark: StepMark): void {
+    this.events.length = mark.events;
+    this.jobs.splice(0, this.jobs.length, ...mark.jobs);
+    Object.assign(this.instance, mark.instance);
+    this.dirty = mark.dirty;
+    this.recordCache = mark.record;
   }
 
   /** writes the instance's changed fields and the timeline; the caller enqueues `jobs` */

@@ -22,7 +22,7 @@ const f = flow('p', [start(), { id: 'gw', type: 'exclusiveGateway', default: 'e2
   [['start', 'gw'], ['gw', 'a', { id: 'e2' }], ['a', 'fork'], ['fork', 'l'], ['fork', 'r'], ['l', 'join'], ['r', 'join'], ['join', 'end']], { object: undefined, variables: [{ name: 'x', type: 'number' }, { name: 'y', type: 'number' }, { name: 'z', type: 'number' }] });
 await metadata.createApp(actor, { key: 'app', draft: dealApp([f]) });
 await metadata.publish(actor, 'app');
-const engine = new WorkflowEngine(database.db, { metadata });
+const engine = new WorkflowEngine(database.db, { metadata, stepsPerTransaction: Number(process.argv[5] ?? 1) });
 const t0 = Date.now();
 for (let i = 0; i < n; i += 25) await Promise.all(Array.from({ length: 25 }, () => engine.startInstance(actor, 'app', 'p', {})));
 console.log('started in', Date.now() - t0);
@@ -34,5 +34,5 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 100));
 }
 console.log(`${n} instances in ${Date.now() - t0} ms`);
-ac.abort(); await w; await database.close();
+ac.abort(); await w; await database.close(); await new Promise((r) => setTimeout(r, 300));
 await sql.raw(`DROP DATABASE ${name} WITH (FORCE)`).execute(admin.db); await admin.close();
