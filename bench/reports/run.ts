@@ -214,6 +214,28 @@ ${table(['shape', 'ours p50', 'statement p50', 'baseline p50', 'ratio', 'rounds'
 With expression statistics on \`owner\` (as an indexed field gets): pivot ours p50
 ${ms(median(withStats.ours))} ms, baseline ${ms(median(withStats.baseline))} ms, ratio **${ratio(median(withStats.ours), median(withStats.baseline))}**.
 
+### What the plans show
+
+- **Run of 2026-12-01: not met, ratio 1.6 to 2.4 and p50 over 500 ms** (with a load average of 15 to 20 on 2
+  cores during the run; the baselines themselves took 280 to 480 ms). Every shape reads
+  the whole object, and the cost that remains is structural to the generic store: a
+  \`records\` row is ~390 bytes against ~120 in \`deal_typed\` (2.4x the pages to scan), and
+  each value is pulled out of \`data\` with \`->>\` and cast, about 0.5 µs a row for the first
+  field touched. The funnel comes closest (1.6) because it reads one field.
+- **Fixed: planner estimates.** GROUP BY over a JSON expression without statistics is
+  planned for one group per row: PostgreSQL sorted a million rows to disk instead of
+  hashing a few hundred groups, and the high cost estimate switched on JIT (265 ms of
+  compilation). A date bucket is now grouped in two steps, by stored date (which the
+  field's expression statistics describe) and then by bucket: the monthly series went from
+  2.89 (1,692 ms) to 2.37 (660 ms). Totals and subtotals of counts, sums, minima and maxima
+  are rolled up from the detail groups, so the records are aggregated by a plain GROUP BY
+  that runs in parallel workers (GROUPING SETS over the records cannot).
+- **Open: fields without statistics.** \`owner\` is not an indexed field, so nothing gives
+  the planner its distinct count and the pivot sorts to disk (5.5); with \`CREATE STATISTICS\`
+  on its expression — what the index manager does for indexed fields — the same pivot is
+  2.3. Next step (store): create expression statistics for every select, user, relation and
+  date field at publish, not only indexed ones; they cost an ANALYZE, not an index.
+
 <details><summary>plans (EXPLAIN ANALYZE, first run of each)</summary>
 
 ${[...results, { ...withStats, shape: { ...withStats.shape, name: `${withStats.shape.name} (with statistics on owner)` } }].map((r) => `### ${r.shape.name}\n\nours:\n\n\`\`\`\n${r.plan}\n\`\`\`\n\nbaseline:\n\n\`\`\`\n${r.baselinePlan}\n\`\`\``).join('\n\n')}
