@@ -56,6 +56,12 @@ describe('dashboard model', () => {
     expect(checkDashboards(app([full]))).toEqual([]);
   });
 
+  it('a chart of a time series may name its period column, which the report does not list as a dimension', () => {
+    const doc = app([{ key: 'trend', name: label('Trend'), widgets: [{ id: 'w', report: 'trend', chart: { type: 'line', category: 'period' }, layout: { x: 0, y: 0, w: 12, h: 4 } }] }]);
+    doc.reports!.push({ key: 'trend', name: label('Trend'), kind: 'timeseries', object: 'deal', measures: [{ key: 'n', aggregate: 'count' }], timeseries: { dateField: 'close_date', bucket: 'month' } });
+    expect(checkDashboards(doc)).toEqual([]);
+  });
+
   it('no dashboards section is fine', () => {
     expect(checkDashboards({ objects: [] })).toEqual([]);
   });

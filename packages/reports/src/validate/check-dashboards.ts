@@ -4,6 +4,8 @@ import type { AppDocument, FieldError } from '@tessera/metadata';
 import { dashboardsSectionSchema } from '../dashboards/schema';
 import { GRID_COLUMNS, type DashboardDef, type WidgetLayout } from '../dashboards/dashboard';
 import { filterTarget } from '../dashboards/filter-fields';
+import { dimensionKey } from '../compile/dimensions';
+import type { DimensionDef } from '../model/report';
 
 const validateSection = new Ajv2020({ allErrors: true, strict: true }).compile(dashboardsSectionSchema);
 
@@ -30,8 +32,9 @@ export function checkDashboards(doc: AppDocument): FieldError[] {
 }
 
 interface ReportShape {
+  kind?: unknown;
   object?: unknown;
-  dimensions?: { key?: string; field?: string; bucket?: string }[];
+  dimensions?: DimensionDef[];
 }
 
 function reportsByKey(doc: AppDocument): Map<string, ReportShape> {
@@ -65,9 +68,14 @@ function checkWidgets(dashboard: DashboardDef, at: string, reports: Map<string, 
   return errors;
 }
 
-/** A chart's category and series must be dimensions of its report (their keys as the report names them). */
+/**
+ * A chart's category and series must be dimensions of its report (their keys as the report
+ * names them). Only grouped reports declare their dimensions; the other kinds name theirs
+ * (`period`, the stage) and a wrong name is refused when the chart is built.
+ */
 function checkChartDimensions(chart: DashboardDef['widgets'][number]['chart'], report: ReportShape, at: string): FieldError[] {
-  const dims = (report.dimensions ?? []).map((d) => d.key ?? `${(d.field ?? '').replace('.', '_')}${d.bucket ? `_${d.bucket}` : ''}`);
+  if (report.kind !== 'summary' && report.kind !== 'pivot') return [];
+  const dims = (report.dimensions ?? []).filter((d) => typeof d?.field === 'string').map(dimensionKey);
   const errors: FieldError[] = [];
   for (const name of ['category', 'series'] as const) {
     const value = chart[name];
