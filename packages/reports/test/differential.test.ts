@@ -105,11 +105,12 @@ const summary: fc.Arbitrary<ReportDef> = fc
     filter: reportFilter,
     totals: fc.boolean(),
     subtotals: fc.boolean(),
+    pivot: fc.boolean(),
   })
-  .map(({ dims, measures, filter, totals, subtotals }) => ({
+  .map(({ dims, measures, filter, totals, subtotals, pivot }) => ({
     key: 'r',
     name: label('R'),
-    kind: 'summary',
+    kind: pivot && dims.length === 2 ? 'pivot' : 'summary',
     object: 'item',
     dimensions: dims.map((d, i) => ({ ...d, key: `k${i}` })),
     measures,
@@ -238,6 +239,37 @@ function expectValues(actual: Record<string, unknown>, expected: Record<string, 
   }
 }
 
+/** nulls after values; numbers by value, text by code unit, false before true */
+function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'boolean') return a ? 1 : -1;
+  return (a as string) < (b as string) ? -1 : 1;
+}
+
+/**
+ * Rows come in dimension order: select options in their defined order (a value no longer
+ * among them after them), other values ascending, empty last; a rolled-up row after the
+ * rows it sums.
+ */
+function expectDimensionOrder(rows: ReportRow[], dims: DimensionDef[]): void {
+  const keyOf = (row: ReportRow) =>
+    dims.flatMap((d) => {
+      const rolled = row.subtotal?.rolledUp?.includes(d.key!) ?? false;
+      const v = rolled ? null : row.values[d.key!];
+      const position = d.field === 's' && typeof v === 'string' && OPTIONS.includes(v) ? OPTIONS.indexOf(v) : null;
+      return d.field === 's' ? [position, v, rolled ? 1 : 0] : [v, rolled ? 1 : 0];
+    });
+  for (let i = 1; i < rows.length; i++) {
+    const a = keyOf(rows[i - 1]!);
+    const b = keyOf(rows[i]!);
+    const c = a.map((x, k) => compareValues(x, b[k])).find((x) => x !== 0) ?? 0;
+    if (c > 0) throw new Error(`rows out of order: ${JSON.stringify(rows[i - 1]!.values)} before ${JSON.stringify(rows[i]!.values)}`);
+  }
+}
+
 function groupBy(recs: Rec[], keyOf: (r: Rec) => unknown[]): Map<string, { key: unknown[]; recs: Rec[] }> {
   const groups = new Map<string, { key: unknown[]; recs: Rec[] }>();
   for (const r of recs) {
@@ -281,7 +313,7 @@ const passing = (report: ReportDef, recs: Rec[]) => (report.filter === undefined
 const records = fc.array(item, { minLength: 0, maxLength: 40 });
 
 describe('reports agree with a JS computation over the same records', () => {
-  it('summaries: groups, buckets, bins, filtered measures, totals and subtotals', async () => {
+  it('summaries and pivots: groups, buckets, bins, filtered measures, totals, subtotals and margins', async () => {
     await fc.assert(
       fc.asyncProperty(records, summary, async (items, report) => {
         const recs = passing(report, await load(items));
@@ -289,7 +321,9 @@ describe('reports agree with a JS computation over the same records', () => {
         const dims = report.dimensions!;
         const n = dims.length;
         const sets = n === 0 ? [[]] : [[...Array(n).keys()]];
-        if (n > 0 && report.subtotals) for (let k = n - 1; k >= 1; k--) sets.push([...Array(k).keys()]);
+        // a pivot's margins: the row dimension alone and the column dimension alone
+        if (report.kind === 'pivot' && (report.totals || report.subtotals)) sets.push([0], [1]);
+        else if (n > 0 && report.subtotals) for (let k = n - 1; k >= 1; k--) sets.push([...Array(k).keys()]);
         if (n > 0 && report.totals) sets.push([]);
         const expectedRows: Array<{ values: Record<string, unknown>; recs: Rec[]; rolled: string }> = [];
         for (const set of sets) {
@@ -302,6 +336,7 @@ describe('reports agree with a JS computation over the same records', () => {
             expectedRows.push({ values, recs: g.recs, rolled: dims.filter((_, i) => !set.includes(i)).map((d) => d.key).join() });
           }
         }
+        expectDimensionOrder(result.rows, dims);
         const actualRows = [...result.rows, ...(result.totals ? [result.totals] : [])];
         const rolledOf = (row: ReportRow) => (row === result.totals ? dims.map((d) => d.key).join() : (row.subtotal?.rolledUp ?? []).join());
         expect(actualRows.length).toBe(expectedRows.length);

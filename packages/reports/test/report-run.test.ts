@@ -119,6 +119,9 @@ describe('dimensions', () => {
       { stage: 'lead', count: 1 },
     ]);
     expect(result.totals?.values.count).toBe(5);
+    // money is returned as text but sorted as a number, empty last
+    const byMoney = await run({ kind: 'summary', object: 'deal', dimensions: [{ field: 'stage' }], measures: [{ key: 'total', aggregate: 'sum', field: 'amount' }], sort: [{ key: 'total' }] });
+    expect(byMoney.rows.map((r) => r.values.total)).toEqual(['50.00', '100.10', '200.21', null]);
   });
 });
 

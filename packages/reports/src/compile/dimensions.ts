@@ -136,8 +136,9 @@ export class Dimension {
   order(direction: 'asc' | 'desc' = 'asc'): Sql {
     const dir = direction === 'desc' ? 'DESC' : 'ASC';
     const out = new Sql();
-    if (this.options) out.text('array_position(').value(this.options).text(`::text[], ${this.d}::text) ${dir} NULLS LAST, `);
-    return out.text(`${this.d} ${dir} NULLS LAST`);
+    // qualified: the final select list has columns of the same names (numbers as text)
+    if (this.options) out.text('array_position(').value(this.options).text(`::text[], agg.${this.d}::text) ${dir} NULLS LAST, `);
+    return out.text(`agg.${this.d} ${dir} NULLS LAST`);
   }
 
   read(row: Row): unknown {

@@ -131,11 +131,11 @@ function orderBy(plan: GroupedPlan): Sql {
     if (dim) {
       parts.push(dim.order(s.direction));
       used.add(dim.key);
-    } else if (measure) parts.push(new Sql().text(`m${measure.index} ${s.direction === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`));
+    } else if (measure) parts.push(new Sql().text(`agg.m${measure.index} ${s.direction === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`));
   }
   for (const d of plan.dimensions) {
     if (!used.has(d.key)) parts.push(d.order());
-    parts.push(new Sql().text(`g${d.index}`));
+    parts.push(new Sql().text(`agg.g${d.index}`));
   }
   return joinSql(parts, ', ');
 }
