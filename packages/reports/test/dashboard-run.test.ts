@@ -122,7 +122,7 @@ interface Chosen {
 }
 
 function inPeriod(date: unknown, period: Chosen['period']): boolean {
-  if (!period) return true;
+  if (!period || (!period.from && !period.to)) return true; // an empty range is no filter
   if (typeof date !== 'string') return false;
   return (!period.from || date >= period.from) && (!period.to || date <= period.to);
 }
@@ -174,7 +174,8 @@ describe('runDashboard', () => {
           if (result.totals) expect(await listed(object, result.totals.drill)).toEqual(base.map((r) => r.id).sort());
         }
       }),
-      { numRuns: 8 },
+      // an empty range once failed the oracle (it treated "..": no filter, as "has a date")
+      { numRuns: 8, examples: [[{ period: {} }]] },
     );
   });
 
