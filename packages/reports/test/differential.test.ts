@@ -2,7 +2,8 @@
  * The report engine's promise: what the one SQL statement computes equals a plain JS
  * computation over the same records. Random records (nulls included) × random report
  * definitions (dimensions, date buckets in the viewer's zone, number bins, measures with
- * filters, totals, subtotals, funnels, time series with changes). Every row's drill
+ * filters, totals, subtotals, pivot margins, funnels, time series with changes, weighted
+ * forecasts), in dimension order. Every row's drill
  * expression, run through the list filter path, must select exactly the records the
  * oracle put in that row. Runs on PGlite and, with DATABASE_URL, on PostgreSQL.
  */
@@ -139,6 +140,19 @@ const timeseries: fc.Arbitrary<ReportDef> = fc
     measures,
     timeseries: { dateField: field, bucket, compare },
     totals: true,
+    ...(filter ? { filter } : {}),
+  }));
+
+const PROBABILITIES: Record<string, number> = { a: 0.1, b: 0.55, c: 1 };
+const forecast: fc.Arbitrary<ReportDef> = fc
+  .record({ field: fc.constantFrom('d', 'dt'), bucket: fc.constantFrom<'month' | 'quarter'>('month', 'quarter'), filter: reportFilter, totals: fc.boolean() })
+  .map(({ field, bucket, filter, totals }) => ({
+    key: 'fc',
+    name: label('FC'),
+    kind: 'forecast',
+    object: 'item',
+    forecast: { amountField: 'm', stageField: 's', closeDateField: field, bucket, probabilities: PROBABILITIES },
+    totals,
     ...(filter ? { filter } : {}),
   }));
 
@@ -380,6 +394,38 @@ describe('reports agree with a JS computation over the same records', () => {
         }
       }),
       { numRuns: 50 },
+    );
+  }, 120_000);
+
+  it('forecasts: amount × stage probability by close period, rounded like money', async () => {
+    await fc.assert(
+      fc.asyncProperty(records, forecast, async (items, report) => {
+        const f = report.forecast!;
+        const recs = passing(report, await load(items)).filter((r) => r[f.closeDateField as keyof Item] !== null);
+        const result = await run(report);
+        const dim: DimensionDef = { field: f.closeDateField, bucket: f.bucket };
+        // amount in cents × probability in hundredths: exact in 1/10,000, then rounded half away from zero
+        const weighted = (rs: Rec[]) => {
+          const amounts = rs.filter((r) => r.m !== null);
+          if (amounts.length === 0) return null;
+          const units = amounts.reduce((a, r) => a + toCents(r.m!) * BigInt(Math.round((PROBABILITIES[r.s ?? ''] ?? 0) * 100)), 0n);
+          const neg = units < 0n;
+          const abs = neg ? -units : units;
+          return centsText((neg ? -1n : 1n) * ((abs + 50n) / 100n));
+        };
+        const expected = (rs: Rec[]) => ({ count: rs.length, pipeline: measureValue(rs, { key: 'p', aggregate: 'sum', field: 'm' }), weighted: weighted(rs) });
+        const groups = [...groupBy(recs, (r) => [dimensionValue(r, dim)]).values()].sort((a, b) => compareValues(a.key[0], b.key[0]));
+        expect(result.rows.map((r) => r.values.period)).toEqual(groups.map((g) => g.key[0]));
+        for (const [i, g] of groups.entries()) {
+          expectValues(result.rows[i]!.values, expected(g.recs), report);
+          await expectDrill(result.rows[i]!, g.recs, report);
+        }
+        if (report.totals) {
+          expectValues(result.totals!.values, expected(recs), report);
+          await expectDrill(result.totals!, recs, report);
+        } else expect(result.totals).toBeUndefined();
+      }),
+      { numRuns: 40 },
     );
   }, 120_000);
 
