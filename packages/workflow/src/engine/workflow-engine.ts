@@ -115,11 +115,7 @@ export class WorkflowEngine {
 
   // ---- instances ---------------------------------------------------------------------
 
-  startInstance(actor: Actor, appKey: string, flowKey: string, input: { recordId?: string; variables?: Record<string, unknown> } = {}): Promise<InstanceView> {
-    return this.startOn(actor, appKey, flowKey, input);
-  }
-
-  private async startOn(actor: Actor, appKey: string, flowKey: string, input: { recordId?: string; variables?: Record<string, unknown> }): Promise<InstanceView> {
+  async startInstance(actor: Actor, appKey: string, flowKey: string, input: { recordId?: string; variables?: Record<string, unknown> } = {}): Promise<InstanceView> {
     const app = await this.metadata.getPublished(actor.workspaceId, appKey);
     const flow = findFlow(app, flowKey);
     if (flow.disabled) throw new ProblemError('conflict', `Flow "${flowKey}" is disabled`, [{ field: 'flow', code: 'disabled', message: 'a disabled flow starts no new instances' }]);
@@ -131,10 +127,10 @@ export class WorkflowEngine {
     }
     const variables = checkVariables(flow, input.variables);
     const recordId = await this.checkRecord(app, flow, input.recordId, actor.workspaceId);
-    const { id, followUps } = await this.db.transaction().execute((trx) =>
-      this.createInstance(trx, app, flow, start, { workspaceId: actor.workspaceId, recordId, variables, startedBy: actor.userId, startKey: null }),
+    // the next steps are left to the workers (not leased to this caller)
+    const { id } = await this.db.transaction().execute((trx) =>
+      this.createInstance(trx, app, flow, start, { workspaceId: actor.workspaceId, recordId, variables, startedBy: actor.userId, startKey: null }, false),
     );
-    await this.runInBackground(followUps);
     return this.getInstance(actor.workspaceId, id);
   }
 
@@ -167,6 +163,7 @@ export class WorkflowEngine {
     flow: FlowDef,
     start: StartEventNode,
     input: { workspaceId: string; recordId: string | null; variables: Record<string, unknown>; startedBy: string | null; startKey: string | null },
+    leased = true,
   ): Promise<{ id: string; followUps: ClaimedJob[] }> {
     const now = this.clock();
     const object = flow.object ? findObject(app.document, flow.object) : undefined;
@@ -195,7 +192,7 @@ export class WorkflowEngine {
     await trx.insertInto('flow_tokens').values({ workspace_id: input.workspaceId, ...token, created_at: now, updated_at: now }).execute();
     const step = new Step(trx, this.services, instance, app, flow, now);
     await executeNode(step, token);
-    return { id: instance.id, followUps: await this.commitStep(step) };
+    return { id: instance.id, followUps: await this.commitStep(step, leased) };
   }
 
   async cancelInstance(actor: Actor, instanceId: string, reason?: string): Promise<InstanceView> {
@@ -313,7 +310,7 @@ export class WorkflowEngine {
       app_key: string; app_version: number; flow_key: string; object_id: string | null; record_id: string | null;
     },
   ): Promise<FlowTaskView> {
-    const app = await this.metadata.getPublished(workspaceId, r.app_key, r.app_version);
+    const app = await this.appVersion(workspaceId, r.app_key, r.app_version);
     const flow = ((app.document.flows ?? []) as FlowDef[]).find((f) => f.key === r.flow_key);
     const node = flow?.nodes.find((n) => n.id === r.node_id);
     const task = node?.type === 'userTask' ? node : null;
@@ -376,7 +373,7 @@ export class WorkflowEngine {
     }
     const row = await this.instanceRow(actor.workspaceId, task.instance_id);
     const app = await this.appOf(row);
-    const followUps = await this.db.transaction().execute(async (trx) => {
+    await this.db.transaction().execute(async (trx) => {
       const instance = await lockInstance(trx, actor.workspaceId, task.instance_id);
       if (!instance || instance.status !== 'running') throw taskClosed(taskId);
       const current = await trx
@@ -389,9 +386,8 @@ export class WorkflowEngine {
       if (current.status !== 'open') throw taskClosed(taskId);
       const step = new Step(trx, this.services, instance, app, findFlow(app, instance.flow_key), this.clock());
       await actOnTask(step, current as TaskRow, actor.userId!, act as TaskAct);
-      return this.commitStep(step);
+      await this.commitStep(step, false);
     });
-    await this.runInBackground(followUps);
     return this.getTask(actor.workspaceId, taskId);
   }
 
@@ -533,11 +529,6 @@ export class WorkflowEngine {
     return ran;
   }
 
-  private async runInBackground(jobs: ClaimedJob[]): Promise<void> {
-    // The caller's own follow-up steps stay leased to this engine only until the lease
-    // runs out; release them so any worker runs them now.
-    for (const job of jobs) await this.queue.release(job);
-  }
 
   /** Runs one claimed job; a failure is recorded (retry or incident), never thrown, except a simulated crash. */
   private async runJob(job: ClaimedJob): Promise<ClaimedJob[]> {
@@ -597,15 +588,19 @@ export class WorkflowEngine {
     });
   }
 
-  /** writes the step and enqueues its next jobs (leased to this worker when due now); the last thing before the commit */
-  private async commitStep(step: Step): Promise<ClaimedJob[]> {
+  /**
+   * Writes the step and enqueues its next jobs, the last thing before the commit. A worker
+   * takes the ones due now leased to itself and runs them next; an API caller leaves them
+   * to the workers.
+   */
+  private async commitStep(step: Step, leased = true): Promise<ClaimedJob[]> {
     if (this.stepsPerTransaction > 1) await this.runAhead(step, this.stepsPerTransaction - 1);
     await step.save();
     const stamp = { app: step.app.appKey, v: step.app.version };
     const followUps = await this.queue.enqueue(
       step.trx,
       step.jobs.map((j) => ({ ...j, payload: { ...j.payload, ...stamp } })),
-      true,
+      leased,
     );
     this.faults?.('before-commit');
     return followUps;
@@ -685,7 +680,7 @@ export class WorkflowEngine {
   /** A record-triggered start: the instance runs on the version the write saw. */
   private async startFromJob(job: ClaimedJob): Promise<ClaimedJob[]> {
     const p = job.payload as { appKey: string; version: number; flowKey: string; startNode: string; recordId: string | null; startedBy: string | null };
-    const app = await this.metadata.getPublished(job.workspaceId, p.appKey, p.version);
+    const app = await this.appVersion(job.workspaceId, p.appKey, p.version);
     const flow = findFlow(app, p.flowKey);
     const start = flow.nodes.find((n): n is StartEventNode => n.id === p.startNode && n.type === 'startEvent');
     if (!start) throw new FlowIncident(`flow "${p.flowKey}" has no start event "${p.startNode}"`, p.startNode);
