@@ -13,3 +13,4 @@ export { recordJsonSchema, type RecordSchemaMode } from './records/record-schema
 export { validateRecordInput } from './records/validate-record';
 export { toApiRecord } from './records/api-record';
 export { PHONE_PATTERN, DEFAULT_CURRENCY_SCALE } from './records/formats';
+export { toFieldErrors as schemaFieldErrors } from './schema/ajv-errors';

@@ -51,13 +51,19 @@ export function ajvErrorMessage(e: ErrorObject): string {
   return e.message ?? e.keyword;
 }
 
-export function toFieldErrors(errors: ErrorObject[] | null | undefined): FieldError[] {
+/**
+ * ajv's errors as FieldErrors with our codes, each path under `prefix` (e.g. `flows` when
+ * a section is validated on its own), so every section of an app document reports shape
+ * errors the same way.
+ */
+export function toFieldErrors(errors: ErrorObject[] | null | undefined, prefix = ''): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
   for (const e of errors ?? []) {
     // "must match then" and "property name is invalid" always come with the inner failure, which says more.
     if (e.keyword === 'if' || e.keyword === 'propertyNames') continue;
-    const field = ajvErrorPath(e);
+    const path = ajvErrorPath(e);
+    const field = prefix === '' ? path : path === '' ? prefix : `${prefix}/${path}`;
     const code = ajvErrorCode(e);
     const dedupe = `${field}\u0000${code}`;
     if (seen.has(dedupe)) continue;

@@ -1,6 +1,5 @@
 import Ajv2020 from 'ajv/dist/2020';
-import type { ErrorObject } from 'ajv';
-import type { AppDocument, FieldError } from '@tessera/metadata';
+import { schemaFieldErrors, type AppDocument, type FieldError } from '@tessera/metadata';
 import { dashboardsSectionSchema } from '../dashboards/schema';
 import { GRID_COLUMNS, type DashboardDef, type WidgetLayout } from '../dashboards/dashboard';
 import { filterTarget } from '../dashboards/filter-fields';
@@ -18,7 +17,7 @@ const validateSection = new Ajv2020({ allErrors: true, strict: true }).compile(d
 export function checkDashboards(doc: AppDocument): FieldError[] {
   const dashboards = doc.dashboards;
   if (dashboards === undefined) return [];
-  if (!validateSection(dashboards)) return (validateSection.errors ?? []).map(shapeError);
+  if (!validateSection(dashboards)) return schemaFieldErrors(validateSection.errors, 'dashboards');
   const reports = reportsByKey(doc);
   const errors: FieldError[] = [];
   const keys = new Set<string>();
@@ -105,11 +104,3 @@ function checkFilters(doc: AppDocument, dashboard: DashboardDef, at: string): Fi
   return errors;
 }
 
-function shapeError(e: ErrorObject): FieldError {
-  const params = e.params as Record<string, unknown>;
-  const parts = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-  if (e.keyword === 'required' && typeof params.missingProperty === 'string') parts.push(params.missingProperty);
-  if (e.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') parts.push(params.additionalProperty);
-  if (typeof e.propertyName === 'string') parts.push(e.propertyName);
-  return { field: ['dashboards', ...parts].join('/'), code: e.keyword, message: e.message ?? 'invalid' };
-}

@@ -1,4 +1,4 @@
-import type { AppDocument, FieldError, ObjectDef, ValueKind } from '@tessera/metadata';
+import { schemaFieldErrors, type AppDocument, type FieldError, type ObjectDef, type ValueKind } from '@tessera/metadata';
 import { checkExpression } from '@tessera/expr';
 import Ajv2020 from 'ajv/dist/2020';
 import { reportSchema } from '../model/schema';
@@ -28,11 +28,7 @@ export function checkReports(doc: AppDocument): FieldError[] {
 /** Everything wrong with one report definition, each error's `field` a path under `at`. */
 export function checkReport(doc: AppDocument, report: unknown, at: string): FieldError[] {
   if (!validateShape(report)) {
-    return (validateShape.errors ?? []).map((e) => {
-      const params = e.params as Record<string, unknown>;
-      const extra = typeof params.missingProperty === 'string' ? `/${params.missingProperty}` : typeof params.additionalProperty === 'string' ? `/${params.additionalProperty}` : '';
-      return { field: `${at}${e.instancePath}${extra}`, code: e.keyword, message: e.message ?? e.keyword };
-    });
+    return schemaFieldErrors(validateShape.errors, at);
   }
   return new ReportChecker(doc, report as ReportDef, at).run();
 }

@@ -1,5 +1,5 @@
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
-import type { AppDocument, FieldError } from '@tessera/metadata';
+import { schemaFieldErrors, type AppDocument, type FieldError } from '@tessera/metadata';
 import { flowsSectionSchema } from '../model/schema';
 import type { FlowDef } from '../model/types';
 import { FlowCheck } from './context';
@@ -38,20 +38,7 @@ export function checkFlow(doc: AppDocument, flow: FlowDef, at = 'flows/0'): Fiel
 }
 
 function shapeErrors(errors: ErrorObject[] | null | undefined, flows: unknown): FieldError[] {
-  const out: FieldError[] = [];
-  const seen = new Set<string>();
-  for (const e of errors ?? []) {
-    const parts = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const params = e.params as Record<string, unknown>;
-    if (e.keyword === 'required' && typeof params.missingProperty === 'string') parts.push(params.missingProperty);
-    if (e.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') parts.push(params.additionalProperty);
-    const field = ['flows', ...parts].join('/');
-    const message = e.keyword === 'additionalProperties' ? `unknown property ${String(params.additionalProperty)}` : e.keyword === 'required' ? `${String(params.missingProperty)} is required` : (e.message ?? e.keyword);
-    if (seen.has(`${field} ${message}`)) continue;
-    seen.add(`${field} ${message}`);
-    out.push({ field, code: e.keyword, message: `${elementLabel(flows, parts)}${message}` });
-  }
-  return out;
+  return schemaFieldErrors(errors, 'flows').map((e) => ({ ...e, message: `${elementLabel(flows, e.field.split('/').slice(1))}${e.message}` }));
 }
 
 /** `Node "review": ` for a path inside a node (or edge), so shape errors name the element too */
