@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { ID_PATTERN, ProblemError, type AppDocument, type FieldDef, type ObjectDef } from '@tessera/metadata';
+import { ID_PATTERN, ProblemError, type AppDocument, type FieldDef, type FieldType, type ObjectDef } from '@tessera/metadata';
 import { fieldSqlExpression } from '@tessera/expr';
 import type { SystemDatabase } from '../db/schema';
 import { sqlState } from '../common/actor';
@@ -76,10 +76,16 @@ export async function syncFieldIndexes(db: Kysely<SystemDatabase>, workspaceId: 
  * `records`, all objects and tenants, for the length of the build). Also run after a
  * crash left some pending: the next publish or rollback of the app builds them. Returns
  * the names it could not build (left pending, their half-built index dropped).
+ * First brings the expression statistics of grouped fields in line with the document
+ * (syncFieldStatistics); one ANALYZE at the end fills whatever statistics are new.
  */
 export async function buildPendingIndexes(db: Kysely<SystemDatabase>, workspaceId: string, document: AppDocument): Promise<string[]> {
+  const newStatistics = await syncFieldStatistics(db, workspaceId, document);
   const wanted = wantedIndexes(workspaceId, document).filter((w) => w.kind === 'index');
-  if (wanted.length === 0) return [];
+  if (wanted.length === 0) {
+    if (newStatistics) await sql`ANALYZE records`.execute(db);
+    return [];
+  }
   const pending = await db
     .selectFrom('field_indexes')
     .select('name')
@@ -109,8 +115,96 @@ export async function buildPendingIndexes(db: Kysely<SystemDatabase>, workspaceI
     }
   }
   // New statistics are empty until ANALYZE fills them; the planner should not wait for autovacuum.
-  if (built) await sql`ANALYZE records`.execute(db);
+  if (built || newStatistics) await sql`ANALYZE records`.execute(db);
   return failed;
+}
+
+/**
+ * Field types reports group by. GROUP BY over a JSON expression the planner knows nothing
+ * about is planned for one group per record: it sorts a million rows (to disk) where a
+ * hash table of a few hundred groups would do, and the inflated cost switches on JIT.
+ */
+const GROUPED_FIELD_TYPES = new Set<FieldType>(['select', 'multiselect', 'user', 'relation', 'boolean', 'date', 'datetime']);
+
+const STATISTICS_TAG = 'tessera field statistics';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface WantedStatistics {
+  name: string;
+  objectId: string;
+  ddl: string;
+  comment: string;
+}
+
+/**
+ * Keeps an expression statistics object (`CREATE STATISTICS ... ON (<field expression>)
+ * FROM records`) for every live field of a grouped type that has no index of its own (an
+ * indexed field gets one with its index), and drops those of fields deleted or changed.
+ * Creating one is catalog-only: no table scan, no lock that stops writers; the values are
+ * filled by the next ANALYZE (the caller runs one when this returns true).
+ *
+ * The statistics have no table of their own: each carries a comment naming its workspace,
+ * object and field, so the ones of this document's objects can be found and pruned.
+ * Run after commit: a failure only costs speed and the next publish retries.
+ */
+async function syncFieldStatistics(db: Kysely<SystemDatabase>, workspaceId: string, document: AppDocument): Promise<boolean> {
+  if (!UUID.test(workspaceId)) throw new Error(`refusing unsafe workspace id in DDL: ${JSON.stringify(workspaceId)}`);
+  const wanted = wantedStatistics(workspaceId, document);
+  const objectIds = new Set(document.objects.map((o) => o.id).filter((id): id is string => typeof id === 'string'));
+  const existing = await sql<{ name: string; description: string }>`
+    SELECT s.stxname AS name, d.description FROM pg_statistic_ext s
+    JOIN pg_description d ON d.objoid = s.oid AND d.classoid = 'pg_statistic_ext'::regclass
+    WHERE d.description LIKE ${`${STATISTICS_TAG} ${workspaceId} %`}`.execute(db);
+  const existingNames = new Set<string>();
+  const wantedNames = new Set(wanted.map((w) => w.name));
+  for (const row of existing.rows) {
+    const objectId = row.description.split(' ')[4] ?? '';
+    if (!objectIds.has(objectId)) continue; // another app of the workspace
+    existingNames.add(row.name);
+    if (!wantedNames.has(row.name)) await sql.raw(`DROP STATISTICS IF EXISTS ${checkedStatisticsName(row.name)}`).execute(db);
+  }
+  let created = false;
+  for (const statistics of wanted) {
+    if (existingNames.has(statistics.name)) continue;
+    try {
+      await db.transaction().execute(async (trx) => {
+        await sql.raw(statistics.ddl).execute(trx);
+        await sql.raw(statistics.comment).execute(trx);
+      });
+      created = true;
+    } catch {
+      // e.g. a concurrent publish created it first; it is only speed, the next publish retries
+    }
+  }
+  return created;
+}
+
+function wantedStatistics(workspaceId: string, document: AppDocument): WantedStatistics[] {
+  const result: WantedStatistics[] = [];
+  for (const object of document.objects) {
+    if (object.deleted || !object.id) continue;
+    for (const field of object.fields) {
+      if (field.deleted || !field.id || field.encrypted || !GROUPED_FIELD_TYPES.has(field.type)) continue;
+      if (field.indexed && !field.unique) continue; // its index brings the same statistics
+      const objectId = checkedId(object.id);
+      const fieldId = checkedId(field.id);
+      const expression = fieldSqlExpression(field);
+      const digest = createHash('sha256').update(`${workspaceId}/${objectId}/${fieldId}/${expression}`).digest('hex').slice(0, 24);
+      const name = `rst_${digest}`;
+      result.push({
+        name,
+        objectId,
+        ddl: `CREATE STATISTICS IF NOT EXISTS ${name} ON (${expression}) FROM records`,
+        comment: `COMMENT ON STATISTICS ${name} IS '${STATISTICS_TAG} ${workspaceId} ${objectId} ${fieldId}'`,
+      });
+    }
+  }
+  return result;
+}
+
+function checkedStatisticsName(name: string): string {
+  if (!/^rst_[0-9a-f]{24}$/.test(name)) throw new Error(`refusing unsafe statistics name: ${JSON.stringify(name)}`);
+  return name;
 }
 
 async function createIndex(db: Kysely<SystemDatabase>, index: WantedIndex): Promise<void> {
