@@ -80,4 +80,20 @@ describe('flow starts from record writes and schedules', () => {
     const next = await h.database.db.selectFrom('jobs').select('run_at').where('workspace_id', '=', h.workspaceId).where('kind', '=', 'schedule').execute();
     expect(next.map((j) => new Date(j.run_at).toISOString())).toEqual([new Date(T0.getTime() + 4 * DAY).toISOString()]);
   });
+
+  it('a start enqueued by a write that is then rolled back never happens', async () => {
+    // a flow whose update of the stage (a recordUpdated trigger) is followed by a failure in
+    // the same step: the node has no way out, so the step, the write and the start job roll back
+    const dead: FlowDef = flow('dead_end', [start(), { id: 'mark', type: 'serviceTask', action: { type: 'updateRecord', values: { stage: 'lost' } } }], [['start', 'mark']]);
+    const app = await h.metadata.getPublished(h.workspaceId, 'app');
+    await h.publish({ ...app.document, flows: [...(app.document.flows as FlowDef[]), dead] });
+    const repo = await h.records();
+    const rec = await repo.create(h.admin, 'deal', { title: 'r', amount: 1 });
+    const instance = await h.engine.startInstance(h.admin, 'app', 'dead_end', { recordId: rec.id });
+    await h.drain();
+    const incident = (await h.engine.incidents(h.workspaceId, { status: 'open' })).find((i) => i.instanceId === instance.id);
+    expect(incident).toMatchObject({ nodeId: 'mark' });
+    expect(await repo.get(h.workspaceId, 'deal', rec.id)).toMatchObject({ version: 1 });
+    expect((await instancesOf(rec.id)).map((i) => i.flowKey)).toEqual(['dead_end']);
+  });
 });
