@@ -29,6 +29,8 @@ describe('tenant isolation: every route, called as B with A’s ids', () => {
   let workspaceB: string;
   let adminB: string;
   let tokenB: string;
+  /** the error behind the last 5xx, so a failure says why */
+  let lastError = '';
 
   const call = (token: string, method: string, url: string, payload?: unknown) =>
     app.inject({ method: method as InjectOptions['method'], url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload: payload as object }) });
@@ -43,6 +45,9 @@ describe('tenant isolation: every route, called as B with A’s ids', () => {
     database = await openTestDatabase();
     workspaceA = (await bootstrap(database, { adminEmail: ADMIN.email, adminPassword: ADMIN.password, print: () => {} })).workspaceId;
     app = buildServer({ database });
+    app.addHook('onError', async (_request, _reply, error) => {
+      lastError = `${error.name}: ${error.message}`;
+    });
     app.addHook('onRoute', (route: RouteOptions) => {
       for (const method of [route.method].flat()) if (method !== 'HEAD' && route.url.startsWith('/api/')) routes.push({ method, url: route.url });
     });
@@ -160,7 +165,7 @@ describe('tenant isolation: every route, called as B with A’s ids', () => {
             res = await call(tokenB, route.method, url, body);
           }
           const where = `${route.method} ${url} -> ${res.statusCode}`;
-          if (res.statusCode >= 500) failures.push(`${where}: ${res.body.slice(0, 200)}`);
+          if (res.statusCode >= 500) failures.push(`${where}: ${lastError}`);
           const text = res.body.toLowerCase();
           if (text.includes(SECRET)) failures.push(`${where} returned A's data: ${res.body.slice(0, 200)}`);
           const leaked = ids.filter((other) => other !== id && other !== sent && text.includes(other));
