@@ -15,9 +15,32 @@ import { crmDraft } from './harness';
 const SECRET = 'zqxsecret';
 const ADMIN = { email: 'a-admin@example.com', password: 'correct horse battery staple' };
 
+type PropertySchema = { type?: string | string[]; enum?: unknown[] };
+
 interface Route {
   method: string;
   url: string;
+  /** the query string's properties, from the route's schema */
+  query: string[];
+  /** the body's properties, from the route's schema; null when it declares none */
+  body: Record<string, PropertySchema> | null;
+}
+
+/** A body the route's schema accepts, with A's id in every property that names one. */
+function bodyFor(route: Route, id: string): unknown {
+  if (!route.body) return { id, userId: id, teamId: id, managerId: id, recordId: id, mergeId: id, parentId: id, title: 'b', name: 'b', level: 'read' };
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(route.body)) {
+    const type = [schema.type ?? 'string'].flat()[0];
+    if (/(^id$|Id$|Ids$)/.test(key)) out[key] = type === 'array' ? [id] : id;
+    else if (schema.enum) out[key] = schema.enum[0];
+    else if (type === 'string') out[key] = 'b';
+    else if (type === 'integer' || type === 'number') out[key] = 1;
+    else if (type === 'boolean') out[key] = true;
+    else if (type === 'array') out[key] = [];
+    else if (type === 'object') out[key] = {};
+  }
+  return out;
 }
 
 describe('tenant isolation: every route, called as B with A’s ids', () => {
@@ -49,7 +72,10 @@ describe('tenant isolation: every route, called as B with A’s ids', () => {
       lastError = `${error.name}: ${error.message}`;
     });
     app.addHook('onRoute', (route: RouteOptions) => {
-      for (const method of [route.method].flat()) if (method !== 'HEAD' && route.url.startsWith('/api/')) routes.push({ method, url: route.url });
+      const schema = (route.schema ?? {}) as { querystring?: { properties?: Record<string, unknown> }; body?: { properties?: Record<string, PropertySchema> } };
+      const query = Object.keys(schema.querystring?.properties ?? {});
+      const body = schema.body?.properties ?? null;
+      for (const method of [route.method].flat()) if (method !== 'HEAD' && route.url.startsWith('/api/')) routes.push({ method, url: route.url, query, body });
     });
     const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: ADMIN });
     tokenA = (login.json() as { token: string }).token;
@@ -147,29 +173,32 @@ describe('tenant isolation: every route, called as B with A’s ids', () => {
     for (const route of ordered) {
       const params = [...route.url.matchAll(/:([A-Za-z_]+)/g)].map((m) => m[1]!);
       const idParams = params.filter((p) => p !== 'app' && p !== 'object');
-      const candidates = idParams.length > 0 ? ids : [null];
+      const hasBody = ['POST', 'PUT', 'PATCH'].includes(route.method);
+      const takesIds = idParams.length > 0 || route.query.length > 0 || (hasBody && route.body !== null && Object.keys(route.body).some((k) => /(^id$|Id$|Ids$)/.test(k)));
+      const candidates = takesIds || (hasBody && route.body === null) ? ids : [null];
       for (const appKey of params.includes('app') ? ['crm', 'only_a'] : ['crm']) {
         for (const id of candidates) {
-          const url = route.url
+          const path = route.url
             .replace(':app', appKey)
             .replace(':object', 'deal')
             .replace(/:([A-Za-z_]+)/g, () => id ?? '');
           const sent = id ?? ids[0]!;
-          const body = ['POST', 'PUT', 'PATCH'].includes(route.method)
-            ? { id: sent, userId: sent, teamId: sent, managerId: sent, recordId: sent, mergeId: sent, parentId: sent, title: 'b', name: 'b', level: 'read' }
-            : undefined;
-          requests++;
-          let res = await call(tokenB, route.method, url, body);
-          if (res.statusCode === 401) {
-            tokenB = await newTokenB();
-            res = await call(tokenB, route.method, url, body);
+          // the path alone, then A's id in each query parameter in turn
+          for (const url of [path, ...route.query.map((q) => `${path}?${q}=${encodeURIComponent(sent)}`)]) {
+            const body = hasBody ? bodyFor(route, sent) : undefined;
+            requests++;
+            let res = await call(tokenB, route.method, url, body);
+            if (res.statusCode === 401) {
+              tokenB = await newTokenB();
+              res = await call(tokenB, route.method, url, body);
+            }
+            const where = `${route.method} ${url} -> ${res.statusCode}`;
+            if (res.statusCode >= 500) failures.push(`${where}: ${lastError}`);
+            const text = res.body.toLowerCase();
+            if (text.includes(SECRET)) failures.push(`${where} returned A's data: ${res.body.slice(0, 200)}`);
+            const leaked = ids.filter((other) => other !== id && other !== sent && text.includes(other));
+            if (leaked.length > 0) failures.push(`${where} returned A's ids ${leaked.join(', ')}`);
           }
-          const where = `${route.method} ${url} -> ${res.statusCode}`;
-          if (res.statusCode >= 500) failures.push(`${where}: ${lastError}`);
-          const text = res.body.toLowerCase();
-          if (text.includes(SECRET)) failures.push(`${where} returned A's data: ${res.body.slice(0, 200)}`);
-          const leaked = ids.filter((other) => other !== id && other !== sent && text.includes(other));
-          if (leaked.length > 0) failures.push(`${where} returned A's ids ${leaked.join(', ')}`);
         }
       }
     }
