@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { MetadataRepository, migrate, openDatabase, type Database } from '@tessera/store';
-import { bootstrap, buildServer, createWorkflowEngine, startWorkers } from '@tessera/server';
+import { bootstrap, buildServer, createWorkflowEngine, startWorkers, type WorkerSettings } from '@tessera/server';
 import type { StartConfig } from './config';
 
 /** PostgreSQL when DATABASE_URL is set, otherwise the embedded PGlite in the data folder. */
@@ -20,6 +20,17 @@ export async function migrateCommand(config: StartConfig): Promise<void> {
   }
 }
 
+/**
+ * The embedded database runs its statements in this thread, one at a time, and each blocks
+ * the event loop while it runs: one worker slot is all it can use, and polling less often
+ * when idle keeps the loop free for requests and signals (tsx, which runs the CLI, kills a
+ * child that does not answer a signal within 60 ms). PostgreSQL takes the configured slots.
+ */
+function workerSettings(database: Database, config: StartConfig): WorkerSettings {
+  if (database.kind === 'pglite') return { concurrency: 1, pollMs: 500, startAfterMs: 2000 };
+  return { concurrency: config.workerConcurrency };
+}
+
 export async function startCommand(config: StartConfig): Promise<() => Promise<void>> {
   const database = await openConfiguredDatabase(config);
   await migrate(database);
@@ -31,7 +42,7 @@ export async function startCommand(config: StartConfig): Promise<() => Promise<v
     database,
     logger: { level: process.env.LOG_LEVEL || 'info' },
     // stopped with the server: app.close() lets running flow steps commit before the database closes
-    workers: config.workers ? { concurrency: config.workerConcurrency } : false,
+    workers: config.workers ? workerSettings(database, config) : false,
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

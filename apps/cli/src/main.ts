@@ -19,10 +19,10 @@ async function main(argv: string[]): Promise<number> {
   const command = argv[0];
   switch (command) {
     case 'start':
-      stopOnSignal(await startCommand(readConfig()));
+      await runUntilSignal(() => startCommand(readConfig()));
       return -1;
     case 'worker':
-      stopOnSignal(await workerCommand(readConfig()));
+      await runUntilSignal(() => workerCommand(readConfig()));
       return -1;
     case 'migrate':
       await migrateCommand(readConfig());
@@ -42,12 +42,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** SIGINT/SIGTERM stop the process cleanly: requests and flow steps in flight finish first. */
-function stopOnSignal(stop: () => Promise<void>): void {
+/**
+ * SIGINT/SIGTERM stop the process cleanly: requests and flow steps in flight finish first.
+ * The handlers are in place before anything starts, so a signal that arrives while the
+ * server is still starting (its workers' first queries can hold the embedded database for
+ * a moment) stops it once it has started, instead of killing it half way.
+ */
+async function runUntilSignal(start: () => Promise<() => Promise<void>>): Promise<void> {
+  const started = start();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.log(`Received ${signal}, shutting down`);
-      stop().then(
+      started.then((stop) => stop()).then(
         () => process.exit(0),
         (e: unknown) => {
           console.error(e);
@@ -56,6 +62,7 @@ function stopOnSignal(stop: () => Promise<void>): void {
       );
     });
   }
+  await started;
 }
 
 main(process.argv.slice(2)).then(

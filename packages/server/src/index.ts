@@ -4,4 +4,4 @@ export { hashPassword, verifyPassword, generatePassword } from './auth/passwords
 export { assertPasswordPolicy, passwordProblems, MIN_PASSWORD_LENGTH } from './auth/password-policy';
 export { appOpenApi } from './openapi/app-openapi';
 export { problemDocument, toProblem, type ProblemDocument } from './errors/problem';
-export { createWorkflowEngine, startWorkers, type RunningWorkers } from './workflow/engine';
+export { createWorkflowEngine, startWorkers, type RunningWorkers, type WorkerSettings } from './workflow/engine';

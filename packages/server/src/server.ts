@@ -16,7 +16,7 @@ import { checkFlows } from '@tessera/workflow';
 import { checkDashboards, checkReports } from '@tessera/reports';
 import type { ServerContext } from './context';
 import { registerWorkflowRoutes } from './workflow/routes';
-import { createWorkflowEngine, recordWriteHooks, runWorkersWithServer } from './workflow/engine';
+import { createWorkflowEngine, recordWriteHooks, runWorkersWithServer, type WorkerSettings } from './workflow/engine';
 import { registerReportsRoutes } from './reports/routes';
 import { registerAccessRoutes } from './access/routes';
 import { registerProblemHandlers } from './errors/problem';
@@ -51,7 +51,7 @@ export interface ServerOptions {
    * run flow workers in this process while the server runs (`tessera start` does, unless
    * TESSERA_WORKERS=0); off by default, so tests drive the engine themselves (`app.workflow.drain()`)
    */
-  workers?: boolean | { concurrency?: number };
+  workers?: boolean | WorkerSettings;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;

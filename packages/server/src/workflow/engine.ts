@@ -32,6 +32,11 @@ export function recordWriteHooks(engine: WorkflowEngine): (app: PublishedApp) =>
   };
 }
 
+export interface WorkerSettings extends Omit<WorkerOptions, 'signal'> {
+  /** wait this long before the first claim (lets a process finish starting before its workers query) */
+  startAfterMs?: number;
+}
+
 export interface RunningWorkers {
   /** aborts claiming; resolves when the steps already running have committed (or failed) */
   stop(): Promise<void>;
@@ -42,11 +47,14 @@ export interface RunningWorkers {
  * running steps finish (each is one transaction), and jobs claimed but not started are
  * released so another worker takes them at once.
  */
-export function startWorkers(engine: WorkflowEngine, options: Omit<WorkerOptions, 'signal'> = {}): RunningWorkers {
+export function startWorkers(engine: WorkflowEngine, options: WorkerSettings = {}): RunningWorkers {
   const controller = new AbortController();
-  const running = engine.runWorker({ ...options, signal: controller.signal }).catch((e: unknown) => {
-    process.emitWarning(`workflow worker stopped: ${e instanceof Error ? e.message : String(e)}`);
-  });
+  const { startAfterMs = 0, ...workerOptions } = options;
+  const running = delay(startAfterMs, controller.signal)
+    .then(() => (controller.signal.aborted ? undefined : engine.runWorker({ ...workerOptions, signal: controller.signal })))
+    .catch((e: unknown) => {
+      process.emitWarning(`workflow worker stopped: ${e instanceof Error ? e.message : String(e)}`);
+    });
   let stopped: Promise<void> | null = null;
   return {
     stop: () => {
@@ -57,12 +65,24 @@ export function startWorkers(engine: WorkflowEngine, options: Omit<WorkerOptions
 }
 
 /** Workers that live as long as the HTTP server: stopped (running steps finished) before the database closes. */
-export function runWorkersWithServer(app: FastifyInstance, options: Omit<WorkerOptions, 'signal'> = {}): void {
+export function runWorkersWithServer(app: FastifyInstance, options: WorkerSettings = {}): void {
   let workers: RunningWorkers | null = null;
   app.addHook('onReady', async () => {
     workers = startWorkers(app.workflow, options);
   });
   app.addHook('onClose', async () => {
     await workers?.stop();
+  });
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      resolve();
+    }
   });
 }
