@@ -51,11 +51,16 @@ describe('rule-engine parts of the document schema', () => {
     expect(defs.automationAction.properties.type.enum).toEqual([...AUTOMATION_ACTION_TYPES]);
   });
 
-  test('startFlow is well-formed but not available until the workflow engine exists', () => {
+  test('startFlow must name a flow of the app about the rule\'s object', () => {
     const doc = everyFieldTypeDocument();
+    const object = rule(doc).object;
     rule(doc).actions.push({ type: 'startFlow', flow: 'quote_approval' });
     expect(new Ajv2020({ strict: false }).compile(appDocumentSchema)(doc)).toBe(true);
-    expect(validateAppDocument(doc)).toEqual([{ field: 'rules/0/actions/4', code: 'not_available', message: expect.stringContaining('workflow engine is not installed yet') }]);
+    expect(validateAppDocument(doc)).toEqual([{ field: 'rules/0/actions/4/flow', code: 'unknown_flow', message: 'quote_approval is not a flow of this app' }]);
+    doc.flows = [{ key: 'quote_approval', object: 'elsewhere' }];
+    expect(validateAppDocument(doc)).toEqual([{ field: 'rules/0/actions/4/flow', code: 'wrong_object', message: `flow quote_approval is about elsewhere, not ${object}` }]);
+    doc.flows = [{ key: 'quote_approval', object }];
+    expect(validateAppDocument(doc)).toEqual([]);
   });
 });
 

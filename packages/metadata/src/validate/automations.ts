@@ -4,7 +4,7 @@ import type { AutomationAction, AutomationRule, Expression, ObjectDef } from '..
 import { checkUniqueKeys, err, type DocIndex } from './doc-index';
 
 /** Automations name a live object, fields it has, and only write fields a person could write. */
-export function checkAutomations(rules: AutomationRule[], index: DocIndex, errors: FieldError[]): void {
+export function checkAutomations(rules: AutomationRule[], index: DocIndex, errors: FieldError[], flows: readonly unknown[] = []): void {
   checkUniqueKeys(rules, 'rules', 'automation', errors);
   rules.forEach((rule, i) => {
     const path = `rules/${i}`;
@@ -14,7 +14,7 @@ export function checkAutomations(rules: AutomationRule[], index: DocIndex, error
       return;
     }
     checkChangedFields(rule, object, path, index, errors);
-    rule.actions.forEach((action, j) => checkAction(action, rule, object, `${path}/actions/${j}`, index, errors));
+    rule.actions.forEach((action, j) => checkAction(action, rule, object, `${path}/actions/${j}`, index, errors, flows));
   });
 }
 
@@ -28,7 +28,7 @@ function checkChangedFields(rule: AutomationRule, object: ObjectDef, path: strin
   });
 }
 
-function checkAction(action: AutomationAction, rule: AutomationRule, object: ObjectDef, path: string, index: DocIndex, errors: FieldError[]): void {
+function checkAction(action: AutomationAction, rule: AutomationRule, object: ObjectDef, path: string, index: DocIndex, errors: FieldError[], flows: readonly unknown[]): void {
   switch (action.type) {
     case 'setFields':
       if (rule.on.length === 1 && rule.on[0] === 'delete') {
@@ -47,7 +47,7 @@ function checkAction(action: AutomationAction, rule: AutomationRule, object: Obj
       return;
     }
     case 'startFlow':
-      errors.push(err(path, 'not_available', 'the workflow engine is not installed yet: startFlow cannot run'));
+      checkStartFlow(action.flow, object, `${path}/flow`, flows, errors);
       return;
     case 'createTask':
     case 'notify':
@@ -72,5 +72,21 @@ function checkRequiredGiven(values: Record<string, Expression>, object: ObjectDe
     if (!Object.prototype.hasOwnProperty.call(values, field.key)) {
       errors.push(err(`${path}/${field.key}`, 'required', `${object.key}.${field.key} is required: give it a value`));
     }
+  }
+}
+
+/**
+ * The flow must be of this app and about this rule's object, since it is started with the
+ * record that fired the rule. (The flows section's own shape is checked by the workflow
+ * package; only key and object are read here.)
+ */
+function checkStartFlow(flowKey: string, object: ObjectDef, path: string, flows: readonly unknown[], errors: FieldError[]): void {
+  const flow = flows.find((f): f is { key: string; object?: unknown } => typeof f === 'object' && f !== null && (f as { key?: unknown }).key === flowKey);
+  if (!flow) {
+    errors.push(err(path, 'unknown_flow', `${flowKey} is not a flow of this app`));
+    return;
+  }
+  if (flow.object !== object.key) {
+    errors.push(err(path, 'wrong_object', `flow ${flowKey} is about ${typeof flow.object === 'string' ? flow.object : 'no object'}, not ${object.key}`));
   }
 }

@@ -44,7 +44,7 @@ function semanticErrors(doc: AppDocument): FieldError[] {
   const index = indexDocument(doc);
   doc.objects.forEach((object, i) => checkObject(object, `objects/${i}`, liveObjectKeys, index, errors));
   checkLayouts(doc.layouts ?? [], index, errors);
-  checkAutomations(doc.rules ?? [], index, errors);
+  checkAutomations(doc.rules ?? [], index, errors, doc.flows ?? []);
   return errors;
 }
 

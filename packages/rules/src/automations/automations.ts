@@ -132,7 +132,12 @@ async function runAction(
       await notify(ctx, rule, change, action.recipients.run(view, env), action.message.run(view, env));
       return null;
     case 'startFlow':
-      return { rule: rule.key, code: 'flow_unavailable', message: `flow "${action.flow}" was not started: flows are not available yet`, fields: [] };
+      if (change.action === 'delete') return null;
+      if (!ctx.startFlow) {
+        return { rule: rule.key, code: 'flow_unavailable', message: `flow "${action.flow}" was not started: no workflow engine runs this write`, fields: [] };
+      }
+      await ctx.startFlow(action.flow, change.id);
+      return null;
   }
 }
 

@@ -24,6 +24,7 @@ import {
   type RecordSystemFields,
   type RecordWriteHooks,
   type WriteAction,
+  type FlowStarter,
   type WriteContext,
   type WriteWarning,
 } from './write-hooks';
@@ -61,6 +62,8 @@ export interface RecordRepositoryOptions {
   access?: AccessPolicy;
   /** keys of encrypted fields; by default the ring in TESSERA_ENCRYPTION_KEYS (null: none configured) */
   encryption?: KeyRing | null;
+  /** lets automations start flows in the write's transaction (the workflow engine's flowStarterFor) */
+  startFlow?: FlowStarter;
 }
 
 /** State shared by one transaction's writes, nested ones included. */
@@ -110,6 +113,7 @@ const DEFAULT_PAGE_SIZE = 50;
  * the write hooks (the rule engine) inside that transaction when they are given.
  */
 export class RecordRepository {
+  private readonly flowStarter: FlowStarter | null;
   private readonly hooks: RecordWriteHooks | null;
   private readonly locale: Locale;
   private readonly access: RecordAccess | null;
@@ -122,6 +126,7 @@ export class RecordRepository {
     options: RecordRepositoryOptions = {},
   ) {
     this.hooks = options.hooks ?? null;
+    this.flowStarter = options.startFlow ?? null;
     this.locale = options.locale ?? 'zh';
     this.access = options.access ? new RecordAccess(options.access) : null;
     this.sealer = FieldSealer.for(app, options.encryption === undefined ? environmentKeyRing() : options.encryption);
@@ -405,7 +410,10 @@ export class RecordRepository {
   }
 
   private context(s: WriteSession, actor: Actor, object: ObjectDef, depth: number): WriteContext {
-    return { trx: s.trx, actor, app: this.app, object, depth, locale: this.locale, now: s.now, records: this.nestedWriter(s, actor, depth) };
+    const ctx: WriteContext = { trx: s.trx, actor, app: this.app, object, depth, locale: this.locale, now: s.now, records: this.nestedWriter(s, actor, depth) };
+    const starter = this.flowStarter;
+    if (starter) ctx.startFlow = (flowKey, recordId) => starter(ctx, flowKey, recordId);
+    return ctx;
   }
 
   /** Writes made by hooks: same transaction, same pipeline, one level deeper. */

@@ -84,7 +84,15 @@ export interface WriteContext {
   now: Date;
   /** writes bound to this transaction, running the same pipeline one level deeper */
   records: NestedRecordWriter;
+  /**
+   * starts a flow of the app about a record, in this transaction (so it starts if and only
+   * if the write commits); absent where no workflow engine is wired
+   */
+  startFlow?: (flowKey: string, recordId: string) => Promise<void>;
 }
+
+/** What the workflow engine gives the store so automations can start flows (see WriteContext.startFlow). */
+export type FlowStarter = (ctx: WriteContext, flowKey: string, recordId: string) => Promise<void>;
 
 export interface NestedRecordWriter {
   /** create from API-form input (by field key), validated like any input */

@@ -3,11 +3,12 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import { ProblemError, findObject, isProblemError, type PublishedApp } from '@tessera/metadata';
 import { ruleEngineFor } from '@tessera/rules';
-import { RecordRepository, composeWriteHooks, type Actor, type MetadataRepository, type RecordWriteHooks, type SystemDatabase } from '@tessera/store';
+import { RecordRepository, composeWriteHooks, type Actor, type FlowStarter, type MetadataRepository, type RecordWriteHooks, type SystemDatabase } from '@tessera/store';
 import type { ApprovalAction, FlowDef, RetryPolicy, StartEventNode } from '../model/types';
 import { DEFAULT_FLOW_TIMEZONE, retryDelayMs } from '../time/index';
 import { JobQueue, LostLease, type ClaimedJob, type JobSpec } from '../queue/job-queue';
-import { recordTriggerHooks } from '../triggers/record-triggers';
+import { recordTriggerHooks, type TriggerSink } from '../triggers/record-triggers';
+import { automationFlowStarter } from '../triggers/automation-starts';
 import { nextScheduledFire, scheduledFlows } from '../triggers/schedules';
 import { defaultTransports, deliverEffect, type EffectRequest, type EffectTransports } from './collaborators';
 import { DeliveryFailed, FlowIncident, WorkerCrash } from './errors';
@@ -88,7 +89,7 @@ export class WorkflowEngine {
     this.queue = new JobQueue(db, this.clock, options.workerId ?? `worker-${randomUUID()}`, options.leaseMs ?? DEFAULT_LEASE_MS);
     this.services = {
       timezone: this.timezone,
-      records: (trx, app) => new RecordRepository(transactionBoundDb(trx), app, { hooks: this.recordHooks(app) }),
+      records: (trx, app) => new RecordRepository(transactionBoundDb(trx), app, { hooks: this.recordHooks(app), startFlow: this.flowStarterFor(app) }),
     };
   }
 
@@ -97,15 +98,24 @@ export class WorkflowEngine {
   /** record write hooks that start record-triggered flows in the write's own transaction (compose with the rule engine's) */
   writeHooksFor(app: PublishedApp): RecordWriteHooks | null {
     if (this.triggerHooks.has(app)) return this.triggerHooks.get(app)!;
-    const hooks = recordTriggerHooks(app, {
+    const hooks = recordTriggerHooks(app, this.triggerSink());
+    this.triggerHooks.set(app, hooks);
+    return hooks;
+  }
+
+  /** what a RecordRepository passes to automations so their startFlow actions start flows in the write's transaction */
+  flowStarterFor(app: PublishedApp): FlowStarter {
+    return automationFlowStarter(app, this.triggerSink());
+  }
+
+  private triggerSink(): TriggerSink {
+    return {
       timezone: this.timezone,
       now: this.clock,
       enqueue: async (ctx, job) => {
         await this.queue.enqueue(ctx.trx, [job]);
       },
-    });
-    this.triggerHooks.set(app, hooks);
-    return hooks;
+    };
   }
 
   /** the hooks a flow's own record writes run: the app's rules, then its record triggers */

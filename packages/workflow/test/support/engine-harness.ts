@@ -94,7 +94,7 @@ export async function openFlowHarness(userNames: string[] = ['alice', 'bob', 'ca
     },
     records: async () => {
       const app = await metadata.getPublished(workspaceId, appKey!);
-      return new RecordRepository(database.db, app, { hooks: composeWriteHooks(ruleEngineFor(app), engine.writeHooksFor(app)) });
+      return new RecordRepository(database.db, app, { hooks: composeWriteHooks(ruleEngineFor(app), engine.writeHooksFor(app)), startFlow: engine.flowStarterFor(app) });
     },
     drain: async () => {
       let total = 0;
