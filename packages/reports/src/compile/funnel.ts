@@ -24,9 +24,10 @@ export function compileFunnel(ctx: CompileContext): KindPlan {
   const stages = funnel.stages ? options.filter((o) => funnel.stages!.includes(o)) : options;
   const cumulative = funnel.cumulative !== false;
 
-  const source = sourceQuery(ctx, joinSql([stage.source(), ...measures.flatMap((m) => m.source())], ', '), [
-    new Sql().text(`${ctx.joins.read(stage.ref)} = ANY(`).value(stages).text('::text[])'),
-  ]);
+  // No `stage = ANY(stages)` condition on the records: PostgreSQL would read the stage out
+  // of the JSON twice per record (it does not share the expression between WHERE and the
+  // select list). Groups of other stages are dropped by the join with the stage list.
+  const source = sourceQuery(ctx, joinSql([stage.source(), ...measures.flatMap((m) => m.source())], ', '));
   const ms = measures.map((m) => `m${m.index}`);
   const statement = new Sql()
     .text(`WITH agg AS (SELECT d0, ${measures.map((m) => `${m.aggregated()} AS m${m.index}`).join(', ')} FROM (`)
