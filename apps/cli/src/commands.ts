@@ -43,6 +43,7 @@ export async function startCommand(config: StartConfig): Promise<() => Promise<v
     logger: { level: process.env.LOG_LEVEL || 'info' },
     // stopped with the server: app.close() lets running flow steps commit before the database closes
     workers: config.workers ? workerSettings(database, config) : false,
+    ...(config.flowStepsPerTransaction ? { flowStepsPerTransaction: config.flowStepsPerTransaction } : {}),
   });
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -68,7 +69,7 @@ export async function workerCommand(config: StartConfig): Promise<() => Promise<
     throw new Error('tessera worker needs PostgreSQL (DATABASE_URL); with the embedded database, `tessera start` runs the flow workers');
   }
   const database = await openConfiguredDatabase(config);
-  const engine = createWorkflowEngine(database, new MetadataRepository(database.db));
+  const engine = createWorkflowEngine(database, new MetadataRepository(database.db), config.flowStepsPerTransaction ? { stepsPerTransaction: config.flowStepsPerTransaction } : {});
   const workers = startWorkers(engine, { concurrency: config.workerConcurrency });
   console.log(`Tessera flow worker running on PostgreSQL, ${config.workerConcurrency} steps at once`);
   let stopping: Promise<void> | null = null;

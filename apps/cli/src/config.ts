@@ -11,6 +11,8 @@ export interface StartConfig {
   workers: boolean;
   /** flow steps one worker process runs at once (TESSERA_WORKER_CONCURRENCY, default 4) */
   workerConcurrency: number;
+  /** steps of one flow instance that may share a transaction (TESSERA_FLOW_STEPS_PER_TRANSACTION, default 1) */
+  flowStepsPerTransaction?: number;
 }
 
 /** The start command is configured only by environment, as the README documents. */
@@ -21,6 +23,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StartConfig {
   if (!Number.isInteger(workerConcurrency) || workerConcurrency < 1 || workerConcurrency > 64) {
     throw new Error(`TESSERA_WORKER_CONCURRENCY must be an integer from 1 to 64, got "${env.TESSERA_WORKER_CONCURRENCY}"`);
   }
+  const steps = env.TESSERA_FLOW_STEPS_PER_TRANSACTION ? Number(env.TESSERA_FLOW_STEPS_PER_TRANSACTION) : undefined;
+  if (steps !== undefined && (!Number.isInteger(steps) || steps < 1 || steps > 100)) {
+    throw new Error(`TESSERA_FLOW_STEPS_PER_TRANSACTION must be an integer from 1 to 100, got "${env.TESSERA_FLOW_STEPS_PER_TRANSACTION}"`);
+  }
   return {
     port,
     host: env.HOST || '0.0.0.0',
@@ -30,5 +36,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): StartConfig {
     ...(env.TESSERA_ADMIN_PASSWORD ? { adminPassword: env.TESSERA_ADMIN_PASSWORD } : {}),
     workers: env.TESSERA_WORKERS !== '0',
     workerConcurrency,
+    ...(steps !== undefined ? { flowStepsPerTransaction: steps } : {}),
   };
 }

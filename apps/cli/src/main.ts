@@ -13,6 +13,7 @@ Commands:
 Environment: PORT (3000), DATABASE_URL (PostgreSQL; embedded PGlite when unset),
 TESSERA_DATA_DIR (./data), TESSERA_ADMIN_EMAIL, TESSERA_ADMIN_PASSWORD,
 TESSERA_WORKERS (0: start runs no flow workers), TESSERA_WORKER_CONCURRENCY (4),
+TESSERA_FLOW_STEPS_PER_TRANSACTION (1: each flow step commits on its own),
 TESSERA_ENCRYPTION_KEYS (id:base64key,… — the first encrypts; see docs/security.md)`;
 
 async function main(argv: string[]): Promise<number> {

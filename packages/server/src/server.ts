@@ -52,6 +52,8 @@ export interface ServerOptions {
    * TESSERA_WORKERS=0); off by default, so tests drive the engine themselves (`app.workflow.drain()`)
    */
   workers?: boolean | WorkerSettings;
+  /** steps of one flow instance that may share a transaction (the engine's `stepsPerTransaction`, default 1) */
+  flowStepsPerTransaction?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -76,7 +78,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const tokens = new TokenRepository(database.db);
   const audit = new AuditLog(database.db);
   const lockout = new LoginLockout(database.db, options.lockout);
-  const workflow = createWorkflowEngine(database, metadata);
+  const workflow = createWorkflowEngine(database, metadata, options.flowStepsPerTransaction ? { stepsPerTransaction: options.flowStepsPerTransaction } : {});
   const context: ServerContext = { database, metadata, users, tokens, audit, workflow };
   app.decorate('workflow', workflow);
   if (options.workers) runWorkersWithServer(app, typeof options.workers === 'object' ? options.workers : {});

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PublishedApp } from '@tessera/metadata';
 import { ruleEngineFor } from '@tessera/rules';
 import { composeWriteHooks, type Database, type MetadataRepository, type RecordWriteHooks } from '@tessera/store';
-import { WorkflowEngine, type WorkerOptions } from '@tessera/workflow';
+import { WorkflowEngine, type WorkerOptions, type WorkflowEngineOptions } from '@tessera/workflow';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,8 +12,8 @@ declare module 'fastify' {
 }
 
 /** The one flow engine of a process (server or worker), over the process's metadata repository. */
-export function createWorkflowEngine(database: Database, metadata: MetadataRepository): WorkflowEngine {
-  return new WorkflowEngine(database.db, { metadata });
+export function createWorkflowEngine(database: Database, metadata: MetadataRepository, options: Pick<WorkflowEngineOptions, 'stepsPerTransaction'> = {}): WorkflowEngine {
+  return new WorkflowEngine(database.db, { metadata, ...options });
 }
 
 /**
