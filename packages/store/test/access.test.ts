@@ -12,6 +12,7 @@ import {
   openTestDatabase,
   refusal,
   roleDefSchema,
+  type AccessPolicy,
   type Actor,
   type Database,
   type RoleDef,
@@ -283,5 +284,75 @@ describe('policy on the record repository', () => {
     await system().delete(admin, 'deal', b.id);
     expect((await refusal(repo.restore(actor(closer), 'deal', b.id))).kind).toBe('not_found');
     expect((await repo.restore(actor(closer), 'deal', c.id)).id).toBe(c.id);
+  });
+});
+
+describe('computed fields follow their inputs', () => {
+  it('a formula or rollup computed from a hidden field is hidden too, unless a role names it', async () => {
+    const database = await openTestDatabase();
+    try {
+      const actor = await workspace(database);
+      const read = { create: false, read: true, update: false, delete: false, import: false, export: false, scope: 'all' } as const;
+      const doc: AppDocument = {
+        objects: [
+          {
+            key: 'company',
+            label: { en: 'Company' },
+            titleField: 'name',
+            fields: [
+              { key: 'name', type: 'text', label: { en: 'Name' }, required: true },
+              { key: 'region', type: 'text', label: { en: 'Region' } },
+              { key: 'pipeline', type: 'rollup', label: { en: 'Pipeline' }, rollup: { object: 'deal', via: 'company', aggregate: 'sum', field: 'amount' } },
+              { key: 'deals', type: 'rollup', label: { en: 'Deals' }, rollup: { object: 'deal', via: 'company', aggregate: 'count' } },
+            ],
+          },
+          {
+            key: 'deal',
+            label: { en: 'Deal' },
+            titleField: 'title',
+            fields: [
+              { key: 'title', type: 'text', label: { en: 'Title' }, required: true },
+              { key: 'amount', type: 'number', label: { en: 'Amount' } },
+              { key: 'company', type: 'relation', target: 'company', label: { en: 'Company' } },
+              { key: 'big', type: 'formula', resultType: 'boolean', label: { en: 'Big' }, formula: { '>': [{ var: 'amount' }, 100] } },
+              { key: 'very_big', type: 'formula', resultType: 'boolean', label: { en: 'Very big' }, formula: { and: [{ var: 'big' }, true] } },
+              { key: 'region', type: 'formula', resultType: 'text', label: { en: 'Region' }, formula: { var: 'company.region' } },
+            ],
+          },
+        ],
+        roles: [
+          { key: 'agent', name: { en: 'Agent' }, objects: { deal: { ...read, fields: { amount: 'none' } }, company: { ...read, fields: { region: 'none' } } } },
+          { key: 'analyst', name: { en: 'Analyst' }, objects: { deal: { ...read, fields: { amount: 'none', big: 'read' } } } },
+        ],
+      };
+      const meta = new MetadataRepository(database.db, { documentChecks: [checkRoles] });
+      await meta.createApp(actor, { key: 'crm', draft: doc });
+      await meta.publish(actor, 'crm');
+      const app = await meta.getPublished(actor.workspaceId, 'crm');
+      // formulas and rollups are computed by the rule engine, which the store does not run: ask the policy
+      const org = new OrgRepository(database.db);
+      const policyOf = async (role: string) => {
+        const user = await addUser(database, actor.workspaceId);
+        await org.grantRole(actor.workspaceId, app, user, role);
+        return loadAccessPolicy(database.db, app, { workspaceId: actor.workspaceId, userId: user, isAdmin: false });
+      };
+      const object = (key: string) => app.document.objects.find((o) => o.key === key)!;
+      const visible = (policy: AccessPolicy, objectKey: string) =>
+        object(objectKey)
+          .fields.filter((f) => policy.canReadField(object(objectKey), f))
+          .map((f) => f.key);
+      const agent = await policyOf('agent');
+      // amount is hidden, so is what is computed from it (directly or through another formula);
+      // the region formula reads a hidden company field
+      expect(visible(agent, 'deal')).toEqual(['title', 'company']);
+      // the sum of a hidden field is hidden, a count is not
+      expect(visible(agent, 'company')).toEqual(['name', 'deals']);
+      // a role that names the formula shows it; what it is computed from stays hidden
+      const analyst = await policyOf('analyst');
+      // very_big reads only big, which the role shows on purpose: shown; region reads a company the analyst cannot read: hidden
+      expect(visible(analyst, 'deal')).toEqual(['title', 'company', 'big', 'very_big']);
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { liveFields, type FieldDef, type ObjectDef, type PublishedApp } from '@tessera/metadata';
+import { findField, findObject, liveFields, type FieldDef, type ObjectDef, type PublishedApp } from '@tessera/metadata';
 import { compileFilterToSql, type SqlFragment } from '@tessera/expr';
 import { sql, type Kysely } from 'kysely';
 import type { SystemDatabase } from '../db/schema';
@@ -198,17 +198,53 @@ class RolePolicy implements AccessPolicy {
     let byField = this.fields.get(object.key);
     if (!byField) {
       byField = new Map();
+      // set before the derived pass, which may ask about this object again (a self relation)
+      this.fields.set(object.key, byField);
+      const named = new Set<string>();
       for (const f of liveFields(object)) {
         let best: FieldAccess = 'none';
         for (const g of this.grantsOf(object)) {
+          if (g.read && g.fields?.[f.key] !== undefined) named.add(f.key);
           const a = fieldAccess(g, f);
           if (RANK[a] > RANK[best]) best = a;
         }
         byField.set(f.key, best);
       }
-      this.fields.set(object.key, byField);
+      // A computed field no role names follows its inputs: it would show what they hold.
+      for (const f of liveFields(object)) {
+        if (!named.has(f.key) && byField.get(f.key) !== 'none' && this.readsHidden(object, f, new Set())) byField.set(f.key, 'none');
+      }
     }
     return byField.get(field.key) ?? 'none';
+  }
+
+  /** Whether a formula or rollup is computed from a field this viewer may not read (through formulas, relations and rollups). */
+  private readsHidden(object: ObjectDef, field: FieldDef, seen: Set<string>): boolean {
+    const id = `${object.key}.${field.key}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    const hidden = (owner: ObjectDef | undefined, key: string | undefined): boolean => {
+      if (!owner || !key) return false;
+      const input = findField(owner, key);
+      if (!input) return false;
+      const grants = this.grantsOf(owner);
+      if (grants.every((g) => fieldAccess(g, input) === 'none')) return true;
+      // a field a role names as readable was shown on purpose: what is computed from it shows no more
+      if (grants.some((g) => g.read && g.fields?.[key] !== undefined && g.fields[key] !== 'none')) return false;
+      return this.readsHidden(owner, input, seen);
+    };
+    if (field.type === 'formula') {
+      return varsOf(field.formula).some(([first, second]) => {
+        const input = findField(object, first!);
+        if (second === undefined || input?.type !== 'relation') return hidden(object, first);
+        return hidden(object, first) || hidden(findObject(this.app.document, input.target ?? ''), second);
+      });
+    }
+    if (field.type === 'rollup' && field.rollup) {
+      const child = findObject(this.app.document, field.rollup.object);
+      return hidden(child, field.rollup.field) || varsOf(field.rollup.filter).some(([first]) => hidden(child, first));
+    }
+    return false;
   }
 
   canReadField(object: ObjectDef, field: FieldDef): boolean {
@@ -264,4 +300,21 @@ function sharedWith(viewer: Viewer, teams: string[], mode: 'read' | 'write'): Sq
     .text('::uuid[]))');
   if (mode === 'write') f.text(" AND s.level = 'edit'");
   return f.text(')').build();
+}
+
+/** The `{"var": "a.b"}` paths an expression reads, split at the dots. */
+function varsOf(expr: unknown): string[][] {
+  const out: string[][] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (typeof node === 'object' && node !== null) {
+      for (const [op, arg] of Object.entries(node)) {
+        const name = op === 'var' ? (Array.isArray(arg) ? arg[0] : arg) : undefined;
+        if (typeof name === 'string') out.push(name.split('.'));
+        else walk(arg);
+      }
+    }
+  };
+  walk(expr);
+  return out;
 }
