@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const serverUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
-  const env = ['BENCH_RECORDS', 'BENCH_ITERATIONS', 'BENCH_SECONDS', 'BENCH_CONCURRENCY', 'BENCH_INSTANCES', 'BENCH_TIMERS', 'BENCH_WORKER_CONCURRENCY']
+  const env = ['BENCH_RECORDS', 'BENCH_ITERATIONS', 'BENCH_SECONDS', 'BENCH_CONCURRENCY', 'BENCH_INSTANCES', 'BENCH_TIMERS', 'BENCH_WORKER_CONCURRENCY', 'BENCH_STEPS_PER_TRANSACTION']
     .filter((k) => process.env[k])
     .map((k) => `${k}=${process.env[k]} `)
     .join('');
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
       seconds: intFromEnv('BENCH_SECONDS', 60),
       concurrency: intFromEnv('BENCH_CONCURRENCY', 8),
       workerConcurrency: intFromEnv('BENCH_WORKER_CONCURRENCY', 8),
+      stepsPerTransaction: intFromEnv('BENCH_STEPS_PER_TRANSACTION', 50),
       command: command('workflow'),
     });
   }

@@ -22,6 +22,8 @@ export interface WorkflowBenchOptions {
   concurrency: number;
   /** steps each worker process runs at once */
   workerConcurrency: number;
+  /** the batched rounds' stepsPerTransaction (the engine's default, 1, is measured too) */
+  stepsPerTransaction: number;
   command: string;
 }
 
@@ -29,6 +31,7 @@ const APP = 'bench';
 
 interface ThroughputRound {
   workers: number;
+  stepsPerTransaction: number;
   instances: number;
   seconds: number;
   perSecond: number;
@@ -58,19 +61,27 @@ export async function runWorkflow(options: WorkflowBenchOptions): Promise<void> 
     const metadata = new MetadataRepository(bench.database.db);
     await metadata.createApp(tenant.actor, { key: APP, name: { en: 'Bench' }, draft: benchFlowApp() });
     await metadata.publish(tenant.actor, APP);
-    // the bench's own engine only starts instances (as the API does); the workers run them
-    const engine = new WorkflowEngine(bench.database.db, { metadata });
-    const profile = await profileOneInstance(bench.database, engine, metadata, tenant, APP);
+    // Starting with stepsPerTransaction 1 commits the start alone and leaves every following
+    // step to the worker processes; with more, the starting call runs the automatic steps itself.
+    const starter = new WorkflowEngine(bench.database.db, { metadata, stepsPerTransaction: 1 });
+    const inline = new WorkflowEngine(bench.database.db, { metadata, stepsPerTransaction: options.stepsPerTransaction });
+    const profiles = [
+      { stepsPerTransaction: 1, profile: await profileOneInstance(bench.database, starter, metadata, tenant, APP) },
+      { stepsPerTransaction: options.stepsPerTransaction, profile: await profileOneInstance(bench.database, inline, metadata, tenant, APP) },
+    ];
     const rounds: ThroughputRound[] = [];
-    for (const workers of [1, 2]) rounds.push(await throughputRound(bench, tenant, metadata, engine, workers, options));
+    rounds.push(await throughputRound(bench, tenant, metadata, inline, 0, options.stepsPerTransaction, options));
+    for (const steps of [1, options.stepsPerTransaction]) {
+      for (const workers of [1, 2]) rounds.push(await throughputRound(bench, tenant, metadata, starter, workers, steps, options));
+    }
     console.log(`workflow: hand-written SQL baseline, ${options.instances} instances`);
     const published = await metadata.getPublished(tenant.workspaceId, APP);
     const sqlBaseline = await runSqlBaseline(bench.pool, tenant.workspaceId, await createDeals(bench, tenant, metadata, options.instances), dealIds(published).stage, options.concurrency);
     console.log(`workflow: bpmn-engine baseline, ${options.instances} instances`);
     const baseline = await runBpmnEngineBaseline(options.instances, options.concurrency);
-    const timers = await timerRound(bench, tenant, engine, options);
+    const timers = await timerRound(bench, tenant, starter, options);
     const facts = await serverFacts(bench.pool);
-    await writeSection('workflow', render(options, profile, rounds, sqlBaseline, baseline, timers, facts, `${loadAtStart} at start, ${loadAverage()} at end`));
+    await writeSection('workflow', render(options, profiles, rounds, sqlBaseline, baseline, timers, facts, `${loadAtStart} at start, ${loadAverage()} at end`));
     console.log('workflow: wrote docs/benchmarks.md');
   } finally {
     await bench.drop();
@@ -81,15 +92,18 @@ async function throughputRound(
   bench: BenchDatabase,
   tenant: Tenant,
   metadata: MetadataRepository,
+  /** starts the instances: with workers, one that leaves the steps to them */
   engine: WorkflowEngine,
+  /** 0: the starting calls run the flow themselves */
   workers: number,
+  stepsPerTransaction: number,
   options: WorkflowBenchOptions,
 ): Promise<ThroughputRound> {
   const recordIds = await createDeals(bench, tenant, metadata, options.instances);
-  console.log(`workflow: ${workers} worker process(es), ${options.instances} instances`);
+  console.log(`workflow: ${workers} worker process(es), stepsPerTransaction ${stepsPerTransaction}, ${options.instances} instances`);
   const processes: WorkerProcess[] = [];
   try {
-    for (let i = 0; i < workers; i++) processes.push(await startWorkerProcess(bench.url, options.workerConcurrency));
+    for (let i = 0; i < workers; i++) processes.push(await startWorkerProcess(bench.url, options.workerConcurrency, stepsPerTransaction));
     const started = process.hrtime.bigint();
     const instanceIds: string[] = [];
     let next = 0;
@@ -109,6 +123,7 @@ async function throughputRound(
     );
     const result: ThroughputRound = {
       workers,
+      stepsPerTransaction,
       instances: instanceIds.length,
       seconds,
       perSecond: completed / seconds,
@@ -162,7 +177,7 @@ async function waitUntilEnded(pool: pg.Pool, ids: string[], timeoutMs: number): 
  */
 async function timerRound(bench: BenchDatabase, tenant: Tenant, engine: WorkflowEngine, options: WorkflowBenchOptions): Promise<TimerRound> {
   console.log(`workflow: ${options.timers} timers over ${options.seconds} s, 1 worker process`);
-  const worker = await startWorkerProcess(bench.url, options.workerConcurrency);
+  const worker = await startWorkerProcess(bench.url, options.workerConcurrency, options.stepsPerTransaction);
   try {
     const base = Date.now() + 5_000;
     const ids: string[] = [];
@@ -190,10 +205,12 @@ async function timerRound(bench: BenchDatabase, tenant: Tenant, engine: Workflow
   }
 }
 
-function render(options: WorkflowBenchOptions, profile: InstanceProfile, rounds: ThroughputRound[], sqlBaseline: SqlBaselineResult, baseline: BaselineResult, timers: TimerRound, facts: string, load: string): string {
-  const one = rounds.find((r) => r.workers === 1)!;
+function render(options: WorkflowBenchOptions, profiles: Array<{ stepsPerTransaction: number; profile: InstanceProfile }>, rounds: ThroughputRound[], sqlBaseline: SqlBaselineResult, baseline: BaselineResult, timers: TimerRound, facts: string, load: string): string {
+  const one = rounds.find((r) => r.workers === 1 && r.stepsPerTransaction === 1)!;
   const rows = rounds.map((r) => [
-    `Tessera, ${r.workers} \`tessera worker\` process${r.workers > 1 ? 'es' : ''} (PostgreSQL, durable)`,
+    r.workers === 0
+      ? `Tessera, run by the starting calls themselves, stepsPerTransaction ${r.stepsPerTransaction}, no worker (PostgreSQL, durable)`
+      : `Tessera, ${r.workers} \`tessera worker\` process${r.workers > 1 ? 'es' : ''}, stepsPerTransaction ${r.stepsPerTransaction} (PostgreSQL, durable)`,
     `${r.completed} / ${r.instances}`,
     r.seconds.toFixed(1),
     r.perSecond.toFixed(0),
@@ -219,24 +236,36 @@ Machine: ${machine()}. Load average (1 min): ${load}. PostgreSQL: ${facts}.
 The flow: start -> exclusive gateway (amount > 100) -> service task (update the deal) ->
 parallel fork of two service tasks (set a variable each) -> join -> end, started through
 \`WorkflowEngine.startInstance\` (the API's path) by ${options.concurrency} callers at once in the
-bench process, run by \`tessera worker\` child processes (${options.workerConcurrency} steps at
-once each) on the same database. The clock runs from the first start to the last instance
+bench process. In the worker rows the start commits alone (stepsPerTransaction 1 in the
+starting process) and \`tessera worker\` child processes (${options.workerConcurrency} steps at once each,
+\`TESSERA_FLOW_STEPS_PER_TRANSACTION\` as given) run every following step on the same
+database; in the first row the starting call runs the automatic steps itself, in the
+start's transaction, as the API does with the engine's batching. The clock runs from the first start to the last instance
 ended, so the starts are in the figure. "update steps / instance" counts the update
 step's timeline entries: 1.00 means no step ran twice across the worker processes.
 bpmn-engine runs the same diagram (same
 element ids, its own JavaScript condition and service functions, the "record" a JS
 object) with ${options.concurrency} instances at once, the XML parsed once.
 
-${table(['engine', 'completed', 'seconds', 'instances/s', 'update steps / instance', 'vs 1 Tessera worker'], rows)}
+${table(['engine', 'completed', 'seconds', 'instances/s', 'update steps / instance', 'vs 1 worker, 1 step per transaction'], rows)}
 
 Target: >= 300 completed instances/s, durable.
 
 What one instance costs the database (one instance alone, caches warm, counted at the pg
-client): ${profile.transactions} transactions, ${profile.statements} statements, ${profile.roundTripMs.toFixed(0)} ms of
-round trips in all. Each node is its own job and transaction (instance row locked, job
-deleted, token moved, timeline entry, next job inserted, commit), so a commit's fsync is
-paid once per node. Timers: ${timers.timers} timer events due
-evenly over ${timers.seconds} s (one worker process); lateness = when the worker fired
+client, start included):
+
+${table(
+  ['stepsPerTransaction', 'transactions', 'statements', 'ms of round trips'],
+  profiles.map(({ stepsPerTransaction, profile }) => [String(stepsPerTransaction), String(profile.transactions), String(profile.statements), profile.roundTripMs.toFixed(0)]),
+)}
+
+With 1, each node is its own job and transaction (instance row locked, job deleted, token
+moved, timeline entry, next job inserted, commit), so a commit's fsync is paid once per
+node; with more, the steps of an instance that are due at once share one (each behind a
+savepoint). The workers get it through \`TESSERA_FLOW_STEPS_PER_TRANSACTION\`.
+
+Timers: ${timers.timers} timer events due
+evenly over ${timers.seconds} s (one worker process, stepsPerTransaction ${options.stepsPerTransaction}); lateness = when the worker fired
 the timer minus when it was due.
 
 ${table(['timers', 'p50 lateness ms', 'p99 lateness ms', 'max ms'], [[String(late.length), ms(percentile(late, 50), 0), ms(percentile(late, 99), 0), ms(Math.max(...late), 0)]])}

@@ -13,10 +13,10 @@ export interface WorkerProcess {
 }
 
 /** `tessera worker` in a child process on the database at `url`; resolves once it runs. */
-export function startWorkerProcess(url: string, concurrency: number): Promise<WorkerProcess> {
+export function startWorkerProcess(url: string, concurrency: number, stepsPerTransaction = 1): Promise<WorkerProcess> {
   const child = spawn(TSX, [CLI, 'worker'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, DATABASE_URL: url, TESSERA_WORKER_CONCURRENCY: String(concurrency) },
+    env: { ...process.env, DATABASE_URL: url, TESSERA_WORKER_CONCURRENCY: String(concurrency), TESSERA_FLOW_STEPS_PER_TRANSACTION: String(stepsPerTransaction) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
