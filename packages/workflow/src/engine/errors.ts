@@ -27,3 +27,17 @@ export class WorkerCrash extends Error {
     super(`simulated worker crash at ${point}`);
   }
 }
+
+/**
+ * A step run ahead in a transaction failed (`cause`) after `completed` others had run: the
+ * transaction is rolled back and run again with only those, so the failing step runs as a
+ * job of its own.
+ */
+export class RunAheadFailed extends Error {
+  constructor(
+    readonly completed: number,
+    override readonly cause: unknown,
+  ) {
+    super(`a step run ahead failed after ${completed} others`);
+  }
+}

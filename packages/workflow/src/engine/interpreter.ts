@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { EndEventNode, ExclusiveGatewayNode, FlowEdge, FlowNode, ParallelGatewayNode, TimerEventNode } from '../model/types';
 import { FlowIncident } from './errors';
 import { runServiceTask } from './service-tasks';
@@ -73,22 +72,13 @@ async function parallelGateway(step: Step, token: TokenRow, node: ParallelGatewa
   const outgoing = step.outgoing(node.id);
   if (incoming.length > 1) {
     await step.setToken(token, { status: 'joining' });
-    const waiting = await sql<{ id: string; arrived_by: string | null }>`
-      SELECT DISTINCT ON (arrived_by) id, arrived_by FROM flow_tokens
-      WHERE workspace_id = ${step.workspaceId} AND instance_id = ${step.instance.id} AND node_id = ${node.id} AND status = 'joining'
-      ORDER BY arrived_by, (id = ${token.id}) DESC, created_at, id`.execute(step.trx);
-    const byEdge = new Map(waiting.rows.map((r) => [r.arrived_by, r.id]));
+    const byEdge = await step.joiningAt(node.id, token);
     if (!incoming.every((e) => byEdge.has(e.id))) {
       step.event({ tokenId: token.id, nodeId: node.id, action: 'arrived', data: { edge: token.arrived_by } });
       return;
     }
     const others = incoming.map((e) => byEdge.get(e.id)!).filter((id) => id !== token.id);
-    await step.trx
-      .updateTable('flow_tokens')
-      .set({ status: 'done', updated_at: step.now })
-      .where('workspace_id', '=', step.workspaceId)
-      .where('id', 'in', others)
-      .execute();
+    await step.setTokensStatus(others, 'done');
     step.event({ tokenId: token.id, nodeId: node.id, action: 'joined', data: { tokens: others.length + 1, ...(outgoing.length > 1 ? { forked: outgoing.map((e) => e.id) } : {}) } });
   } else {
     step.event({ tokenId: token.id, nodeId: node.id, action: outgoing.length > 1 ? 'forked' : 'passed', data: { edges: outgoing.map((e) => e.id) } });

@@ -86,8 +86,10 @@ async function updateRecord(step: Step, action: Action<'updateRecord'>): Promise
   const repo = step.records();
   // the row is read and written in this transaction; a concurrent writer makes the update
   // fail as stale and the step is retried as a whole
-  const current = await repo.get(step.workspaceId, objectKey, id);
-  await repo.update(step.actor, objectKey, id, values, current.version);
+  // (the flow's own record is usually read already by this transaction's expressions)
+  const own = objectKey === step.flow.object && id === step.instance.record_id ? await step.record() : null;
+  const version = own ? Number(own.version) : (await repo.get(step.workspaceId, objectKey, id)).version;
+  await repo.update(step.actor, objectKey, id, values, version);
   step.forgetRecord();
   return { object: objectKey, recordId: id };
 }

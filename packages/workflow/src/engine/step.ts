@@ -22,14 +22,6 @@ export interface TokenRow {
   state: unknown;
 }
 
-export interface StepMark {
-  events: number;
-  jobs: JobSpec[];
-  instance: Pick<InstanceRow, 'variables' | 'visits' | 'status' | 'result' | 'ended_at'>;
-  dirty: boolean;
-  record: Record<string, unknown> | null | undefined;
-}
-
 export interface EventSpec {
   tokenId: string | null;
   nodeId: string | null;
@@ -55,6 +47,19 @@ export interface StepServices {
 export class Step {
   readonly events: EventSpec[] = [];
   readonly jobs: JobSpec[] = [];
+  /**
+   * The instance's tokens as this transaction left them, for those it read or wrote: the
+   * instance row lock guards them, so a next step run in the same transaction takes its
+   * token from here instead of reading it again.
+   */
+  readonly tokens = new Map<string, TokenRow>();
+  /** tokens changed in memory and not yet written: `flushTokens` writes them in one statement */
+  private readonly unwritten = new Set<string>();
+  /**
+   * True when `tokens` holds every token of the instance (it was created by this
+   * transaction): joins and the end count them here instead of asking the database.
+   */
+  allTokensKnown = false;
   private recordCache: Record<string, unknown> | null | undefined;
   private repo: RecordRepository | null = null;
   private dirty = false;
@@ -149,23 +154,15 @@ export class Step {
   /** moves a token along an edge: it is ready at the edge's target, with a step job */
   async move(token: TokenRow, edge: FlowEdge): Promise<void> {
     const visit = this.visit(edge.target);
-    await this.trx
-      .updateTable('flow_tokens')
-      .set({ node_id: edge.target, status: 'ready', arrived_by: edge.id, visit, state: null, updated_at: this.now })
-      .where('workspace_id', '=', this.workspaceId)
-      .where('id', '=', token.id)
-      .execute();
     Object.assign(token, { node_id: edge.target, status: 'ready', arrived_by: edge.id, visit, state: null });
+    this.touch(token);
     this.stepJob(token.id, edge.target);
   }
 
   /** a new token ready at the edge's target (a fork's other branches, a non-interrupting boundary) */
   async spawn(edge: FlowEdge): Promise<TokenRow> {
     const token: TokenRow = { id: uuidv7(), instance_id: this.instance.id, node_id: edge.target, status: 'ready', arrived_by: edge.id, visit: this.visit(edge.target), state: null };
-    await this.trx
-      .insertInto('flow_tokens')
-      .values({ workspace_id: this.workspaceId, ...token, state: null, created_at: this.now, updated_at: this.now })
-      .execute();
+    this.touch(token);
     this.stepJob(token.id, edge.target);
     return token;
   }
@@ -179,18 +176,85 @@ export class Step {
   }
 
   async setToken(token: TokenRow, changes: Partial<Pick<TokenRow, 'status' | 'state' | 'arrived_by'>>): Promise<void> {
-    await this.trx
-      .updateTable('flow_tokens')
-      .set({
-        ...(changes.status ? { status: changes.status } : {}),
-        ...('state' in changes ? { state: changes.state == null ? null : JSON.stringify(changes.state) } : {}),
-        ...('arrived_by' in changes ? { arrived_by: changes.arrived_by ?? null } : {}),
-        updated_at: this.now,
-      })
-      .where('workspace_id', '=', this.workspaceId)
-      .where('id', '=', token.id)
-      .execute();
     Object.assign(token, changes);
+    this.touch(token);
+  }
+
+  /** a token created or changed in memory; written by the next `flushTokens` */
+  touch(token: TokenRow): void {
+    this.tokens.set(token.id, token);
+    this.unwritten.add(token.id);
+  }
+
+  /**
+   * Writes every token changed since the last flush in one upsert. Run before any statement
+   * that reads flow_tokens, and by `save`: token moves are many, their writes one.
+   */
+  async flushTokens(): Promise<void> {
+    if (this.unwritten.size === 0) return;
+    const rows = [...this.unwritten].map((id) => {
+      const t = this.tokens.get(id)!;
+      return {
+        workspace_id: this.workspaceId,
+        id: t.id,
+        instance_id: t.instance_id,
+        node_id: t.node_id,
+        status: t.status,
+        arrived_by: t.arrived_by,
+        visit: t.visit,
+        state: t.state == null ? null : JSON.stringify(t.state),
+        created_at: this.now,
+        updated_at: this.now,
+      };
+    });
+    this.unwritten.clear();
+    await this.trx
+      .insertInto('flow_tokens')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['workspace_id', 'id']).doUpdateSet((eb) => ({
+          node_id: eb.ref('excluded.node_id'),
+          status: eb.ref('excluded.status'),
+          arrived_by: eb.ref('excluded.arrived_by'),
+          visit: eb.ref('excluded.visit'),
+          state: eb.ref('excluded.state'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
+
+  /**
+   * The tokens joining at `nodeId`, one per incoming edge (the given token first, then the
+   * earliest): from memory when every token is known, else from the database.
+   */
+  async joiningAt(nodeId: string, token: TokenRow): Promise<Map<string | null, string>> {
+    if (this.allTokensKnown) {
+      const byEdge = new Map<string | null, string>();
+      const waiting = [...this.tokens.values()].filter((t) => t.node_id === nodeId && t.status === 'joining').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const t of [token, ...waiting]) if (t.status === 'joining' && t.node_id === nodeId && !byEdge.has(t.arrived_by)) byEdge.set(t.arrived_by, t.id);
+      return byEdge;
+    }
+    await this.flushTokens();
+    const waiting = await sql<{ id: string; arrived_by: string | null }>`
+      SELECT DISTINCT ON (arrived_by) id, arrived_by FROM flow_tokens
+      WHERE workspace_id = ${this.workspaceId} AND instance_id = ${this.instance.id} AND node_id = ${nodeId} AND status = 'joining'
+      ORDER BY arrived_by, (id = ${token.id}) DESC, created_at, id`.execute(this.trx);
+    return new Map(waiting.rows.map((r) => [r.arrived_by, r.id]));
+  }
+
+  /** sets tokens by id to `status` (a join's other arrivals): in memory when known, else by a statement */
+  async setTokensStatus(ids: string[], status: TokenRow['status']): Promise<void> {
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const token = this.tokens.get(id);
+      if (token) {
+        token.status = status;
+        this.unwritten.add(id);
+      } else unknown.push(id);
+    }
+    if (unknown.length === 0) return;
+    await this.trx.updateTable('flow_tokens').set({ status, updated_at: this.now }).where('workspace_id', '=', this.workspaceId).where('id', 'in', unknown).execute();
   }
 
   /** the job that runs the node a token is ready at; a service task's retry policy goes with it */
@@ -210,6 +274,8 @@ export class Step {
 
   /** true when no token of the instance is still live */
   async noLiveTokens(): Promise<boolean> {
+    if (this.allTokensKnown) return ![...this.tokens.values()].some((t) => t.status === 'ready' || t.status === 'waiting' || t.status === 'joining');
+    await this.flushTokens();
     const row = await this.trx
       .selectFrom('flow_tokens')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -226,27 +292,27 @@ export class Step {
    */
   async end(status: 'completed' | 'cancelled' | 'failed', result: string | null, actorId: string | null = null, comment: string | null = null): Promise<void> {
     const ws = this.workspaceId;
-    await this.trx
-      .updateTable('flow_tokens')
-      .set({ status: 'cancelled', updated_at: this.now })
-      .where('workspace_id', '=', ws)
-      .where('instance_id', '=', this.instance.id)
-      .where('status', 'in', ['ready', 'waiting', 'joining'])
-      .execute();
-    await this.trx
-      .updateTable('flow_tasks')
-      .set({ status: 'cancelled', completed_at: this.now })
-      .where('workspace_id', '=', ws)
-      .where('instance_id', '=', this.instance.id)
-      .where('status', '=', 'open')
-      .execute();
-    await this.trx
-      .deleteFrom('jobs')
-      .where('workspace_id', '=', ws)
-      .where('instance_id', '=', this.instance.id)
-      .where('kind', 'in', ['step', 'timer', 'boundary'])
-      .execute();
-    this.jobs.length = 0;
+    // live tokens and open tasks cancelled, pending jobs dropped: one statement, one round trip
+    await sql`
+      WITH tokens AS (
+        UPDATE flow_tokens SET status = 'cancelled', updated_at = ${this.now}
+        WHERE workspace_id = ${ws} AND instance_id = ${this.instance.id} AND status IN ('ready', 'waiting', 'joining')
+        RETURNING 1),
+      tasks AS (
+        UPDATE flow_tasks SET status = 'cancelled', completed_at = ${this.now}
+        WHERE workspace_id = ${ws} AND instance_id = ${this.instance.id} AND status = 'open'
+        RETURNING 1)
+      DELETE FROM jobs WHERE workspace_id = ${ws} AND instance_id = ${this.instance.id} AND kind IN ('step', 'timer', 'boundary')`.execute(this.trx);
+    // tokens only in memory are cancelled there, and written so by the next flush
+    for (const token of this.tokens.values()) {
+      if (token.status === 'ready' || token.status === 'waiting' || token.status === 'joining') {
+        token.status = 'cancelled';
+        this.unwritten.add(token.id);
+      }
+    }
+    // effects already written to the outbox keep their delivery jobs, here as in the table
+    const deliveries = this.jobs.filter((j) => j.kind !== 'step' && j.kind !== 'timer' && j.kind !== 'boundary');
+    this.jobs.splice(0, this.jobs.length, ...deliveries);
     this.instance.status = status;
     this.instance.result = result;
     this.instance.ended_at = this.now;
@@ -254,22 +320,9 @@ export class Step {
     this.event({ tokenId: null, nodeId: null, action: status, actorId, comment, data: result === null ? null : { result } });
   }
 
-  /** what `restore` goes back to: the in-memory side of a savepoint */
-  mark(): StepMark {
-    const { variables, visits, status, result, ended_at } = this.instance;
-    return { events: this.events.length, jobs: [...this.jobs], instance: { variables, visits, status, result, ended_at }, dirty: this.dirty, record: this.recordCache };
-  }
-
-  restore(mark: StepMark): void {
-    this.events.length = mark.events;
-    this.jobs.splice(0, this.jobs.length, ...mark.jobs);
-    Object.assign(this.instance, mark.instance);
-    this.dirty = mark.dirty;
-    this.recordCache = mark.record;
-  }
-
   /** writes the instance's changed fields and the timeline; the caller enqueues `jobs` */
   async save(): Promise<void> {
+    await this.flushTokens();
     if (this.dirty) {
       await this.trx
         .updateTable('flow_instances')

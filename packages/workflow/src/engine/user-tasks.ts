@@ -144,10 +144,12 @@ function leaving(step: Step, nodeId: string, outcome: 'approved'): FlowEdge[] {
 }
 
 async function lockedToken(step: Step, tokenId: string): Promise<TokenRow | null> {
+  await step.flushTokens();
   const result = await sql<TokenRow>`
     SELECT id, instance_id, node_id, status, arrived_by, visit, state FROM flow_tokens
     WHERE workspace_id = ${step.workspaceId} AND id = ${tokenId} FOR UPDATE`.execute(step.trx);
-  return result.rows[0] ?? null;
+  const row = result.rows[0] ?? null;
+  return row ? (step.tokens.get(row.id) ?? row) : null;
 }
 
 async function closeTasks(step: Step, token: TokenRow, users: string[], actorId: string, act: TaskAct): Promise<void> {

@@ -11,7 +11,7 @@ import { recordTriggerHooks, type TriggerSink } from '../triggers/record-trigger
 import { automationFlowStarter } from '../triggers/automation-starts';
 import { nextScheduledFire, scheduledFlows } from '../triggers/schedules';
 import { defaultTransports, deliverEffect, type EffectRequest, type EffectTransports } from './collaborators';
-import { DeliveryFailed, FlowIncident, WorkerCrash } from './errors';
+import { DeliveryFailed, FlowIncident, RunAheadFailed, WorkerCrash } from './errors';
 import { executeNode, fireTimer } from './interpreter';
 import { Step, insertEvents, loadToken, lockInstance, lockInstanceWithToken, type InstanceRow, type StepServices, type TokenRow } from './step';
 import { transactionBoundDb } from './transaction-bound-db';
@@ -32,10 +32,12 @@ export interface WorkflowEngineOptions {
   /** IANA zone of durations, dates and "today" in expressions (default Asia/Shanghai) */
   timezone?: string;
   /**
-   * How many steps of one instance may share a transaction (default 1: each step commits on
-   * its own). Above 1, a step's next steps that are due now run in the same transaction, each
-   * behind a savepoint: a step that fails is undone alone and left queued as its own job, so
-   * it fails (and opens its incident) at its own node. Fewer round trips; same guarantees.
+   * How many steps of one instance may share a transaction (default 50: an instance's
+   * automatic steps run to its next wait state, a user task, a timer or an effect awaiting
+   * delivery, in one commit). A step's next steps that are due now run in the same
+   * transaction, each behind a savepoint: a step that fails is undone alone and left queued
+   * as its own job, so it fails (and opens its incident) at its own node. 1 commits every
+   * step on its own. Fewer round trips and commits; same guarantees.
    */
   stepsPerTransaction?: number;
   /**
@@ -54,6 +56,8 @@ export interface WorkerOptions {
 }
 
 const DEFAULT_LEASE_MS = 30_000;
+/** enough to take an instance's automatic steps to its next wait state; a loop of automatic steps commits every this many */
+const DEFAULT_STEPS_PER_TRANSACTION = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -85,7 +89,7 @@ export class WorkflowEngine {
     this.clock = options.clock ?? (() => new Date());
     this.timezone = options.timezone ?? DEFAULT_FLOW_TIMEZONE;
     this.faults = options.faults;
-    this.stepsPerTransaction = Math.max(1, Math.floor(options.stepsPerTransaction ?? 1));
+    this.stepsPerTransaction = Math.max(1, Math.floor(options.stepsPerTransaction ?? DEFAULT_STEPS_PER_TRANSACTION));
     this.queue = new JobQueue(db, this.clock, options.workerId ?? `worker-${randomUUID()}`, options.leaseMs ?? DEFAULT_LEASE_MS);
     this.services = {
       timezone: this.timezone,
@@ -138,8 +142,8 @@ export class WorkflowEngine {
     const variables = checkVariables(flow, input.variables);
     const recordId = await this.checkRecord(app, flow, input.recordId, actor.workspaceId);
     // the next steps are left to the workers (not leased to this caller)
-    const { id } = await this.db.transaction().execute((trx) =>
-      this.createInstance(trx, app, flow, start, { workspaceId: actor.workspaceId, recordId, variables, startedBy: actor.userId, startKey: null }, false),
+    const { id } = await this.transact((trx, ahead) =>
+      this.createInstance(trx, ahead, app, flow, start, { workspaceId: actor.workspaceId, recordId, variables, startedBy: actor.userId, startKey: null }, false),
     );
     return this.getInstance(actor.workspaceId, id);
   }
@@ -169,6 +173,7 @@ export class WorkflowEngine {
   /** Inserts an instance and runs its start event, in the caller's transaction. */
   private async createInstance(
     trx: Transaction<SystemDatabase>,
+    ahead: number,
     app: PublishedApp,
     flow: FlowDef,
     start: StartEventNode,
@@ -198,11 +203,13 @@ export class WorkflowEngine {
       .insertInto('flow_instances')
       .values({ ...instance, variables: JSON.stringify(instance.variables), visits: JSON.stringify(instance.visits), start_key: input.startKey, updated_at: now })
       .execute();
-    const token = { id: uuidv7(), instance_id: instance.id, node_id: start.id, status: 'ready' as const, arrived_by: null, visit: 1, state: null };
-    await trx.insertInto('flow_tokens').values({ workspace_id: input.workspaceId, ...token, created_at: now, updated_at: now }).execute();
+    const token: TokenRow = { id: uuidv7(), instance_id: instance.id, node_id: start.id, status: 'ready', arrived_by: null, visit: 1, state: null };
     const step = new Step(trx, this.services, instance, app, flow, now);
+    // a new instance's tokens are all made here: its joins and its end count them in memory
+    step.allTokensKnown = true;
+    step.touch(token);
     await executeNode(step, token);
-    return { id: instance.id, followUps: await this.commitStep(step, leased) };
+    return { id: instance.id, followUps: await this.commitStep(step, ahead, leased) };
   }
 
   async cancelInstance(actor: Actor, instanceId: string, reason?: string): Promise<InstanceView> {
@@ -383,7 +390,7 @@ export class WorkflowEngine {
     }
     const row = await this.instanceRow(actor.workspaceId, task.instance_id);
     const app = await this.appOf(row);
-    await this.db.transaction().execute(async (trx) => {
+    await this.transact(async (trx, ahead) => {
       const instance = await lockInstance(trx, actor.workspaceId, task.instance_id);
       if (!instance || instance.status !== 'running') throw taskClosed(taskId);
       const current = await trx
@@ -396,7 +403,7 @@ export class WorkflowEngine {
       if (current.status !== 'open') throw taskClosed(taskId);
       const step = new Step(trx, this.services, instance, app, findFlow(app, instance.flow_key), this.clock());
       await actOnTask(step, current as TaskRow, actor.userId!, act as TaskAct);
-      await this.commitStep(step, false);
+      await this.commitStep(step, ahead, false);
     });
     return this.getTask(actor.workspaceId, taskId);
   }
@@ -587,14 +594,15 @@ export class WorkflowEngine {
    */
   private async instanceJob(job: ClaimedJob, work: (step: Step, token: TokenRow | null) => Promise<void>): Promise<ClaimedJob[]> {
     const app = await this.appOfJob(job);
-    return this.db.transaction().execute(async (trx) => {
+    return this.transact(async (trx, ahead) => {
       // instance first, then the job: the lock order every writer of an instance keeps
       const { instance, token } = await lockInstanceWithToken(trx, job.workspaceId, job.instanceId!, job.tokenId!);
       await this.queue.finishIn(trx, job);
       if (!instance || instance.status !== 'running') return [];
       const step = new Step(trx, this.services, instance, app, findFlow(app, instance.flow_key), this.clock());
+      if (token) step.tokens.set(token.id, token);
       await work(step, token);
-      return this.commitStep(step);
+      return this.commitStep(step, ahead);
     });
   }
 
@@ -603,8 +611,8 @@ export class WorkflowEngine {
    * takes the ones due now leased to itself and runs them next; an API caller leaves them
    * to the workers.
    */
-  private async commitStep(step: Step, leased = true): Promise<ClaimedJob[]> {
-    if (this.stepsPerTransaction > 1) await this.runAhead(step, this.stepsPerTransaction - 1);
+  private async commitStep(step: Step, ahead: number, leased = true): Promise<ClaimedJob[]> {
+    await this.runAhead(step, ahead);
     await step.save();
     const stamp = { app: step.app.appKey, v: step.app.version };
     const followUps = await this.queue.enqueue(
@@ -616,22 +624,39 @@ export class WorkflowEngine {
     return followUps;
   }
 
-  /** runs up to `budget` next steps of the instance that are due now inside this transaction, each behind a savepoint */
+  /**
+   * Runs up to `budget` next steps of the instance that are due now inside this transaction.
+   * A step that fails here fails the whole transaction with RunAheadFailed, and `transact`
+   * runs it again stopping just before that step: the steps before it commit, and its job
+   * is queued to fail (or succeed) on its own, at its own node. No savepoint per step.
+   */
   private async runAhead(step: Step, budget: number): Promise<void> {
-    for (; budget > 0 && step.instance.status === 'running'; budget--) {
+    for (let done = 0; done < budget && step.instance.status === 'running'; done++) {
       const i = step.jobs.findIndex((j) => j.kind === 'step' && j.runAt <= step.now);
       if (i < 0) return;
-      const mark = step.mark();
       const [next] = step.jobs.splice(i, 1);
-      await sql`SAVEPOINT run_ahead`.execute(step.trx);
       try {
-        const token = await loadToken(step.trx, step.workspaceId, next!.tokenId!);
+        const token = step.tokens.get(next!.tokenId!) ?? (await loadToken(step.trx, step.workspaceId, next!.tokenId!));
         if (token?.status === 'ready') await executeNode(step, token);
-      } catch {
-        // undone here; its job stays queued and fails, or succeeds, on its own
-        await sql`ROLLBACK TO SAVEPOINT run_ahead`.execute(step.trx);
-        step.restore(mark);
-        return;
+      } catch (e) {
+        if (e instanceof WorkerCrash) throw e;
+        throw new RunAheadFailed(done, e);
+      }
+    }
+  }
+
+  /**
+   * One transaction of steps: `work` gets how many steps it may run ahead. When a step run
+   * ahead fails, everything is rolled back and `work` runs again with the steps before it.
+   */
+  private async transact<T>(work: (trx: Transaction<SystemDatabase>, ahead: number) => Promise<T>): Promise<T> {
+    let ahead = this.stepsPerTransaction - 1;
+    for (;;) {
+      try {
+        return await this.db.transaction().execute((trx) => work(trx, ahead));
+      } catch (e) {
+        if (!(e instanceof RunAheadFailed) || e.completed >= ahead) throw e instanceof RunAheadFailed ? e.cause : e;
+        ahead = e.completed;
       }
     }
   }
@@ -661,7 +686,7 @@ export class WorkflowEngine {
     }
     const row = entry?.instance_id ? await this.instanceRow(job.workspaceId, entry.instance_id) : null;
     const app = row ? await this.appOf(row) : null;
-    return this.db.transaction().execute(async (trx) => {
+    return this.transact(async (trx, ahead) => {
       const instance = entry?.instance_id ? await lockInstance(trx, job.workspaceId, entry.instance_id) : null;
       await this.queue.finishIn(trx, job);
       const locked = await trx.selectFrom('outbox').select(['status']).where('workspace_id', '=', job.workspaceId).where('id', '=', outboxId).forUpdate().executeTakeFirst();
@@ -683,7 +708,7 @@ export class WorkflowEngine {
           await step.leave(token, step.outgoing(token.node_id));
         }
       }
-      return this.commitStep(step);
+      return this.commitStep(step, ahead);
     });
   }
 
@@ -694,9 +719,9 @@ export class WorkflowEngine {
     const flow = findFlow(app, p.flowKey);
     const start = flow.nodes.find((n): n is StartEventNode => n.id === p.startNode && n.type === 'startEvent');
     if (!start) throw new FlowIncident(`flow "${p.flowKey}" has no start event "${p.startNode}"`, p.startNode);
-    return this.db.transaction().execute(async (trx) => {
+    return this.transact(async (trx, ahead) => {
       await this.queue.finishIn(trx, job);
-      const { followUps } = await this.createInstance(trx, app, flow, start, {
+      const { followUps } = await this.createInstance(trx, ahead, app, flow, start, {
         workspaceId: job.workspaceId,
         recordId: p.recordId,
         variables: {},
@@ -715,14 +740,14 @@ export class WorkflowEngine {
     const p = job.payload as { appKey: string; flowKey: string; startNode: string; fireAt: string };
     const app = await this.metadata.getPublished(job.workspaceId, p.appKey);
     const scheduled = scheduledFlows(app).find((s) => s.flow.key === p.flowKey);
-    return this.db.transaction().execute(async (trx) => {
+    return this.transact(async (trx, ahead) => {
       await this.queue.finishIn(trx, job);
       if (!scheduled) return [];
       const startKey = `schedule:${p.flowKey}:${p.fireAt}`;
       const taken = await trx.selectFrom('flow_instances').select('id').where('workspace_id', '=', job.workspaceId).where('start_key', '=', startKey).executeTakeFirst();
       let followUps: ClaimedJob[] = [];
       if (!taken) {
-        ({ followUps } = await this.createInstance(trx, app, scheduled.flow, scheduled.node, { workspaceId: job.workspaceId, recordId: null, variables: {}, startedBy: null, startKey }));
+        ({ followUps } = await this.createInstance(trx, ahead, app, scheduled.flow, scheduled.node, { workspaceId: job.workspaceId, recordId: null, variables: {}, startedBy: null, startKey }));
       }
       const next = nextScheduledFire(scheduled.cron, scheduled.timezone, new Date(p.fireAt));
       if (next) await this.queue.enqueue(trx, [scheduleJob(job.workspaceId, app, p.flowKey, scheduled.node.id, next)]);
