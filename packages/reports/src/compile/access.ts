@@ -30,6 +30,12 @@ export function assertReadable(ctx: CompileContext, refs: FieldRef[], filters: u
     if (!('code' in ref)) all.push(ref);
   }
   for (const ref of all) {
+    // stored as ciphertext: SQL can neither group, compare nor show it (exact-match lookups go through the record list)
+    if (ref.field?.encrypted) {
+      throw new ProblemError('bad_request', `"${ref.path}" is an encrypted field; reports cannot read encrypted values`, [
+        { field: ref.path, code: 'encrypted_field', message: 'encrypted values are not readable by reports' },
+      ]);
+    }
     if (ref.hop) {
       if (!ctx.policy.canReadField(ctx.object, ref.hop.relation)) refuseField(ref.hop.relation.key);
       if (!ctx.policy.can(ref.hop.target, 'read')) {

@@ -76,6 +76,11 @@ class ReportChecker {
       this.error(at, ref.code, ref.message);
       return null;
     }
+    if (ref.field?.encrypted) {
+      // stored as ciphertext: SQL can neither group, compare nor show it
+      this.error(at, 'encrypted_field', `"${path}" is an encrypted field; reports cannot read encrypted values`);
+      return null;
+    }
     const kinds = allowed ? new Set(allowed) : null;
     if (kinds && !kinds.has(ref.kind)) {
       this.error(at, 'type', `"${path}" is a ${ref.field?.type ?? ref.kind} field; ${what} needs ${[...kinds].join(' or ')}`);
