@@ -65,6 +65,23 @@ describe('access over HTTP', () => {
     await h.call('PUT', `/api/users/${rep.id}/manager`, { managerId: null });
   });
 
+  it('only administrators design apps: create, change a draft, publish, roll back', async () => {
+    const draft = (await h.call('GET', '/api/apps/crm/draft')).json() as AppDocument;
+    const grantAll = { ...draft, roles: [{ key: 'rep', name: { en: 'Rep' }, objects: { deal: { ...ACTIONS, delete: true, scope: 'all' } } }] };
+    const attempts: Array<[string, string, unknown]> = [
+      ['POST', '/api/apps', { key: 'mine', draft }],
+      ['PUT', '/api/apps/crm/draft', grantAll],
+      ['POST', '/api/apps/crm/publish', {}],
+      ['POST', '/api/apps/crm/rollback', { version: 1 }],
+      ['PUT', '/api/apps/crm/draft/reports/sneaky', { name: { en: 'x' } }],
+    ];
+    for (const [method, url, body] of attempts) {
+      expect(expectProblem(await as(rep)(method as 'POST', url, body)).status, `${method} ${url}`).toBe(403);
+    }
+    expect((await as(rep)('GET', '/api/apps/crm/draft')).statusCode).toBe(200);
+    expect(((await h.call('GET', '/api/apps/crm/draft')).json() as AppDocument).roles).toEqual(ROLES);
+  });
+
   it('a rep lists, reads and changes only their own deals, never the hidden field, never a read-only one', async () => {
     const mine = await as(rep)('POST', '/api/apps/crm/records/deal', { title: 'Mine', stage: 'new' });
     expect(mine.statusCode, mine.body).toBe(201);

@@ -5,6 +5,7 @@ import type { ServerContext } from '../context';
 import { identity } from '../auth/context';
 import { accessPolicyFor, viewerFor } from '../auth/access';
 import { appParams, keyString, recordParams } from '../apps/params';
+import { registerDesignGuard } from './design-guard';
 
 const id = { type: 'string', maxLength: 100 } as const;
 const uuidOrNull = { type: ['string', 'null'], maxLength: 100 } as const;
@@ -36,9 +37,11 @@ type Params<T> = { Params: T };
 /**
  * The access API (see docs/api.md and docs/security.md): teams and their members, who
  * manages whom, the app roles users hold — for administrators — and sharing a record,
- * for whoever may change it.
+ * for whoever may change it. Also guards app design (drafts, publishing) for
+ * administrators, over every route of this scope.
  */
 export function registerAccessRoutes(api: FastifyInstance, ctx: ServerContext): void {
+  registerDesignGuard(api, ctx.database);
   const org = new OrgRepository(ctx.database.db);
   const admin = async (request: FastifyRequest): Promise<string> => {
     if (!(await viewerFor(request, ctx.database)).isAdmin) throw new ProblemError('forbidden', 'Only a workspace administrator may manage teams, managers and roles');
