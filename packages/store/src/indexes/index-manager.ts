@@ -80,10 +80,11 @@ export async function syncFieldIndexes(db: Kysely<SystemDatabase>, workspaceId: 
  * (syncFieldStatistics); one ANALYZE at the end fills whatever statistics are new.
  */
 export async function buildPendingIndexes(db: Kysely<SystemDatabase>, workspaceId: string, document: AppDocument): Promise<string[]> {
-  const newStatistics = await syncFieldStatistics(db, workspaceId, document);
+  // after commit, statistics are only speed: a failure must not fail a publish that is live
+  const newStatistics = await syncFieldStatistics(db, workspaceId, document).catch(() => false);
   const wanted = wantedIndexes(workspaceId, document).filter((w) => w.kind === 'index');
   if (wanted.length === 0) {
-    if (newStatistics) await sql`ANALYZE records`.execute(db);
+    if (newStatistics) await analyzeRecords(db);
     return [];
   }
   const pending = await db
@@ -114,9 +115,17 @@ export async function buildPendingIndexes(db: Kysely<SystemDatabase>, workspaceI
       failed.push(index.name);
     }
   }
-  // New statistics are empty until ANALYZE fills them; the planner should not wait for autovacuum.
-  if (built || newStatistics) await sql`ANALYZE records`.execute(db);
+  if (built || newStatistics) await analyzeRecords(db);
   return failed;
+}
+
+/**
+ * New statistics are empty until ANALYZE fills them; the planner should not wait for
+ * autovacuum. ANALYZE samples 30,000 rows whatever the table size and does not block
+ * reads or writes. If it fails, autovacuum's next analyze of `records` fills them.
+ */
+async function analyzeRecords(db: Kysely<SystemDatabase>): Promise<void> {
+  await sql`ANALYZE records`.execute(db).catch(() => undefined);
 }
 
 /**
