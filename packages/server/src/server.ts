@@ -16,7 +16,7 @@ import { checkFlows } from '@tessera/workflow';
 import { checkDashboards, checkReports } from '@tessera/reports';
 import type { ServerContext } from './context';
 import { registerWorkflowRoutes } from './workflow/routes';
-import { createWorkflowEngine, recordWriteHooks, runWorkersWithServer, type WorkerSettings } from './workflow/engine';
+import { createWorkflowEngine, recordWriteOptions, runWorkersWithServer, type WorkerSettings } from './workflow/engine';
 import { registerReportsRoutes } from './reports/routes';
 import { registerAccessRoutes } from './access/routes';
 import { registerProblemHandlers } from './errors/problem';
@@ -98,7 +98,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     registerPrivacyRoutes(api, { database, users, tokens });
     registerAppRoutes(api, metadata);
     registerAppOpenApiRoute(api, metadata, database);
-    registerRecordRoutes(api, database, metadata, recordWriteHooks(workflow));
+    registerRecordRoutes(api, database, metadata, recordWriteOptions(workflow));
     registerInboxRoutes(api, database);
     registerWorkflowRoutes(api, context);
     registerReportsRoutes(api, context);

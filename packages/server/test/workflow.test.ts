@@ -65,11 +65,24 @@ const onHotDeal: FlowDef = {
   ],
 };
 
+/** Started by a rule's startFlow automation, not by a trigger of its own. */
+const review: FlowDef = {
+  key: 'review',
+  name: { en: 'Review' },
+  object: 'deal',
+  nodes: [
+    { id: 'start', type: 'startEvent', trigger: { type: 'manual' } },
+    { id: 'end', type: 'endEvent', result: 'reviewed' },
+  ],
+  edges: [{ id: 'e1', source: 'start', target: 'end' }],
+};
+
 function draft(): AppDocument {
   const doc = crmDraft();
   const deal = doc.objects.find((o) => o.key === 'deal')!;
   deal.fields.push({ key: 'approver', type: 'user', label: { en: 'Approver' } });
-  return { ...doc, roles: ROLES, flows: [approval, financeCheck, onHotDeal] };
+  const rules = [{ key: 'review_asked', object: 'deal', on: ['create'], condition: { '==': [{ var: 'title' }, 'Review me'] }, actions: [{ type: 'startFlow', flow: 'review' }] }];
+  return { ...doc, roles: ROLES, flows: [approval, financeCheck, onHotDeal, review], rules } as AppDocument;
 }
 
 describe('workflow over HTTP', () => {
@@ -237,6 +250,11 @@ describe('workflow over HTTP', () => {
     expect(instances.items[0]).toMatchObject({ status: 'completed', recordId: hot });
     expect((await h.call('GET', `/api/apps/crm/records/deal/${hot}`)).json()).toMatchObject({ stage: 'won' });
     expect(((await h.call('GET', `/api/apps/crm/records/deal/${cold}/flow-instances`)).json() as { items: Instance[] }).items).toEqual([]);
+    // a rule's startFlow automation starts its flow in the write too
+    const asked = await deal({ title: 'Review me' });
+    await drain();
+    const reviewed = (await h.call('GET', `/api/apps/crm/records/deal/${asked}/flow-instances`)).json() as { items: Array<Instance & { flowKey: string }> };
+    expect(reviewed.items.map((i) => [i.flowKey, i.status, i.result])).toEqual([['review', 'completed', 'reviewed']]);
   });
 
   it('bad requests are problem documents naming the field', async () => {
@@ -279,7 +297,7 @@ describe('workflow over HTTP', () => {
     expect(imported.statusCode, imported.body).toBe(200);
     expect(imported.json()).toMatchObject({ key: 'deal_approval_copy', object: 'deal', nodes: expect.arrayContaining([expect.objectContaining({ id: 'review', type: 'userTask' })]) });
     const draftFlows = ((await h.call('GET', '/api/apps/crm/draft')).json() as AppDocument).flows as FlowDef[];
-    expect(draftFlows.map((f) => f.key)).toEqual(['deal_approval', 'finance_check', 'hot_deal', 'deal_approval_copy']);
+    expect(draftFlows.map((f) => f.key)).toEqual(['deal_approval', 'finance_check', 'hot_deal', 'review', 'deal_approval_copy']);
     const copy = draftFlows.find((f) => f.key === 'deal_approval_copy')!;
     expect(copy.edges.map((e) => [e.source, e.target, e.outcome])).toEqual(approval.edges.map((e) => [e.source, e.target, e.outcome]));
 

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ProblemError, findField, validateRecordInput, type ObjectDef, type PublishedApp } from '@tessera/metadata';
-import { RecordRepository, type AccessPolicy, type ApiRecord, type Database, type MergeChoices, type MetadataRepository, type RecordWriteHooks } from '@tessera/store';
-import { findDuplicates, localeOf, ruleEngineFor } from '@tessera/rules';
+import { RecordRepository, type AccessPolicy, type ApiRecord, type Database, type MergeChoices, type MetadataRepository } from '@tessera/store';
+import { findDuplicates, localeOf } from '@tessera/rules';
 import { actorOf, identity } from '../auth/context';
 import { accessPolicyFor } from '../auth/access';
 import { objectParams, recordParams } from '../apps/params';
 import { etag } from './if-match';
+import { rulesOnly, type WriteOptions } from './write-options';
 
 type ObjectRoute = { Params: { app: string; object: string } };
 type RecordRoute = { Params: { app: string; object: string; id: string } };
@@ -41,7 +42,7 @@ export function registerDuplicateRoutes(
   app: FastifyInstance,
   database: Database,
   metadata: MetadataRepository,
-  hooksFor: (app: PublishedApp) => RecordWriteHooks | undefined = ruleEngineFor,
+  writeOptionsFor: (app: PublishedApp) => WriteOptions = rulesOnly,
 ): void {
   const published = (request: FastifyRequest<{ Params: { app: string } }>) => metadata.getPublished(identity(request).workspaceId, request.params.app);
 
@@ -81,7 +82,7 @@ export function registerDuplicateRoutes(
       const app = await published(request);
       // with the rule engine, as every record write: the survivor's rollups and the re-pointed records' formulas follow the merge
       const records = new RecordRepository(database.db, app, {
-        hooks: hooksFor(app),
+        ...writeOptionsFor(app),
         locale: localeOf(request.headers['accept-language']),
         access: await accessPolicyFor(request, database, app),
       });

@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EvalEnv } from '@tessera/expr';
-import { RecordRepository, type Database, type MetadataRepository, type RecordWriteHooks } from '@tessera/store';
+import { RecordRepository, type Database, type MetadataRepository } from '@tessera/store';
 import type { PublishedApp } from '@tessera/metadata';
-import { localeOf, ruleEngineFor } from '@tessera/rules';
+import { localeOf } from '@tessera/rules';
 import { actorOf, identity } from '../auth/context';
 import { accessPolicyFor } from '../auth/access';
 import { objectParams, recordParams } from '../apps/params';
 import { listQuerySchema, toListQuery, type ListQueryString } from './list-query';
 import { etag, expectedVersion } from './if-match';
 import { registerDuplicateRoutes } from './duplicates-routes';
+import { rulesOnly, type WriteOptions } from './write-options';
 
 type ObjectRoute = { Params: { app: string; object: string } };
 type RecordRoute = { Params: { app: string; object: string; id: string } };
@@ -23,15 +24,15 @@ export function registerRecordRoutes(
   app: FastifyInstance,
   database: Database,
   metadata: MetadataRepository,
-  /** the hooks of a write: the app's rules, composed by the server with the flow engine's record triggers */
-  hooksFor: (app: PublishedApp) => RecordWriteHooks | undefined = ruleEngineFor,
+  /** what a write runs: the app's rules, composed by the server with the flow engine's record triggers and flow starter */
+  writeOptionsFor: (app: PublishedApp) => WriteOptions = rulesOnly,
 ): void {
   // The engine is built once per published version and cached with it; the locale of
   // rule messages follows the request.
   const repository = async (request: FastifyRequest<{ Params: { app: string } }>) => {
     const published = await metadata.getPublished(identity(request).workspaceId, request.params.app);
     return new RecordRepository(database.db, published, {
-      hooks: hooksFor(published),
+      ...writeOptionsFor(published),
       locale: localeOf(request.headers['accept-language']),
       access: await accessPolicyFor(request, database, published),
     });
@@ -82,7 +83,7 @@ export function registerRecordRoutes(
     return reply.header('ETag', etag(restored.version)).send(restored);
   });
 
-  registerDuplicateRoutes(app, database, metadata, hooksFor);
+  registerDuplicateRoutes(app, database, metadata, writeOptionsFor);
 }
 
 /** What "now" and "me" mean to a filter: relative dates and the caller. */

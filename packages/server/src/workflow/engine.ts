@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { PublishedApp } from '@tessera/metadata';
 import { ruleEngineFor } from '@tessera/rules';
-import { composeWriteHooks, type Database, type MetadataRepository, type RecordWriteHooks } from '@tessera/store';
+import { composeWriteHooks, type Database, type MetadataRepository } from '@tessera/store';
+import type { WriteOptions } from '../records/write-options';
 import { WorkflowEngine, type WorkerOptions, type WorkflowEngineOptions } from '@tessera/workflow';
 
 declare module 'fastify' {
@@ -17,18 +18,22 @@ export function createWorkflowEngine(database: Database, metadata: MetadataRepos
 }
 
 /**
- * The hooks every record write of the API runs in its transaction: the app's rules first
+ * What every record write of the API runs in its transaction: the app's rules first
  * (defaults, formulas, validation, automations), then the flow engine's record triggers,
- * so a flow started by a write sees the values the rules computed. Cached per published
- * version, as both halves are.
+ * so a flow started by a write sees the values the rules computed; and the engine's flow
+ * starter, through which an automation's startFlow action starts a flow in the same
+ * transaction. Cached per published version, as the parts are.
  */
-export function recordWriteHooks(engine: WorkflowEngine): (app: PublishedApp) => RecordWriteHooks | undefined {
-  const cache = new WeakMap<PublishedApp, RecordWriteHooks | undefined>();
+export function recordWriteOptions(engine: WorkflowEngine): (app: PublishedApp) => WriteOptions {
+  const cache = new WeakMap<PublishedApp, WriteOptions>();
   return (app) => {
-    if (cache.has(app)) return cache.get(app);
-    const hooks = composeWriteHooks(ruleEngineFor(app), engine.writeHooksFor(app));
-    cache.set(app, hooks);
-    return hooks;
+    let options = cache.get(app);
+    if (!options) {
+      const hooks = composeWriteHooks(ruleEngineFor(app), engine.writeHooksFor(app));
+      options = { ...(hooks ? { hooks } : {}), startFlow: engine.flowStarterFor(app) };
+      cache.set(app, options);
+    }
+    return options;
   };
 }
 
