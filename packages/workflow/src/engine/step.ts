@@ -126,13 +126,28 @@ export class Step {
     return {
       record: await this.record(),
       vars: this.instance.variables,
-      env: { now: this.now, timezone: this.services.timezone, ...(this.instance.started_by ? { userId: this.instance.started_by } : {}) },
+      env: this.env(),
     };
   }
 
   async evaluate(expr: unknown, expected?: ExprType): Promise<unknown> {
-    return compileFlowExpression(this.app.document, this.flow, expr, expected).run(await this.input());
+    const compiled = compileFlowExpression(this.app.document, this.flow, expr, expected);
+    // an expression of variables and constants alone does not need the record read
+    if (!readsRecord(expr)) return compiled.run({ record: null, vars: this.instance.variables, env: this.env() });
+    return compiled.run(await this.input());
   }
+
+  private env(): FlowEvalInput['env'] {
+    return { now: this.now, timezone: this.services.timezone, ...(this.instance.started_by ? { userId: this.instance.started_by } : {}) };
+  }
+
+  /** the flow's record as read just before this transaction (the start's own check): expressions need not read it again */
+  primeRecord(record: Record<string, unknown>): void {
+    this.recordCache = { ...record };
+  }
+
+  /** set when this transaction opened user tasks: ending the instance must then close them in the database */
+  openedTasks = false;
 
   setVariable(name: string, value: unknown): void {
     this.instance.variables = { ...this.instance.variables, [name]: value === undefined ? null : value };
@@ -292,8 +307,10 @@ export class Step {
    */
   async end(status: 'completed' | 'cancelled' | 'failed', result: string | null, actorId: string | null = null, comment: string | null = null): Promise<void> {
     const ws = this.workspaceId;
-    // live tokens and open tasks cancelled, pending jobs dropped: one statement, one round trip
-    await sql`
+    // live tokens and open tasks cancelled, pending jobs dropped: one statement, one round trip;
+    // none of it needed for an instance made by this transaction that opened no task (its
+    // tokens are all in memory and its jobs not yet written)
+    if (!this.allTokensKnown || this.openedTasks) await sql`
       WITH tokens AS (
         UPDATE flow_tokens SET status = 'cancelled', updated_at = ${this.now}
         WHERE workspace_id = ${ws} AND instance_id = ${this.instance.id} AND status IN ('ready', 'waiting', 'joining')
@@ -401,4 +418,22 @@ export async function loadToken(trx: Transaction<SystemDatabase>, workspaceId: s
     .where('id', '=', tokenId)
     .executeTakeFirst();
   return (row as TokenRow | undefined) ?? null;
+}
+
+const recordReaders = new WeakMap<object, boolean>();
+
+/** whether an expression reads the flow's record: a `var` that is not one of `$vars.` (only `var` reads the record) */
+function readsRecord(expr: unknown): boolean {
+  if (expr === null || typeof expr !== 'object') return false;
+  let reads = recordReaders.get(expr);
+  if (reads === undefined) {
+    reads = Array.isArray(expr) ? expr.some(readsRecord) : Object.entries(expr).some(([key, value]) => (key === 'var' ? !isVariablePath(value) : readsRecord(value)));
+    recordReaders.set(expr, reads);
+  }
+  return reads;
+}
+
+function isVariablePath(value: unknown): boolean {
+  const name = Array.isArray(value) ? value[0] : value;
+  return typeof name === 'string' && name.startsWith('$vars.') && (!Array.isArray(value) || !readsRecord(value.slice(1)));
 }

@@ -140,15 +140,17 @@ export class WorkflowEngine {
       ]);
     }
     const variables = checkVariables(flow, input.variables);
-    const recordId = await this.checkRecord(app, flow, input.recordId, actor.workspaceId);
-    // the next steps are left to the workers (not leased to this caller)
-    const { id } = await this.transact((trx, ahead) =>
-      this.createInstance(trx, ahead, app, flow, start, { workspaceId: actor.workspaceId, recordId, variables, startedBy: actor.userId, startKey: null }, false),
+    const record = await this.checkRecord(app, flow, input.recordId, actor.workspaceId);
+    // the start runs the instance's automatic steps up to its first wait state in its own
+    // transaction; what is left (a failed step, a delivery, a timer) goes to the workers
+    const { view } = await this.transact((trx, ahead) =>
+      this.createInstance(trx, ahead, app, flow, start, { workspaceId: actor.workspaceId, recordId: record ? String(record.id) : null, record, variables, startedBy: actor.userId, startKey: null }, false),
     );
-    return this.getInstance(actor.workspaceId, id);
+    return view;
   }
 
-  private async checkRecord(app: PublishedApp, flow: FlowDef, recordId: string | undefined, workspaceId: string): Promise<string | null> {
+  /** the record a start names, as expressions read it; refused when the flow is about none or it does not exist */
+  private async checkRecord(app: PublishedApp, flow: FlowDef, recordId: string | undefined, workspaceId: string): Promise<Record<string, unknown> | null> {
     if (recordId === undefined || recordId === null) {
       if (flow.object) throw new ProblemError('unprocessable', `Flow "${flow.key}" is about a ${flow.object} record`, [{ field: 'recordId', code: 'required', message: `the ${flow.object} record to start the flow on` }]);
       return null;
@@ -157,17 +159,13 @@ export class WorkflowEngine {
     if (!object?.id) throw new ProblemError('unprocessable', `Flow "${flow.key}" is about no record`, [{ field: 'recordId', code: 'unexpected', message: 'the flow has no object' }]);
     const found =
       typeof recordId === 'string' && UUID.test(recordId)
-        ? await this.db
-            .selectFrom('records')
-            .select('id')
-            .where('workspace_id', '=', workspaceId)
-            .where('object_id', '=', object.id)
-            .where('id', '=', recordId)
-            .where('deleted_at', 'is', null)
-            .executeTakeFirst()
+        ? await new RecordRepository(this.db, app).get(workspaceId, object.key, recordId).catch((e: unknown) => {
+            if (isProblemError(e) && e.kind === 'not_found') return undefined;
+            throw e;
+          })
         : undefined;
     if (!found) throw new ProblemError('unprocessable', `No ${object.key} record ${String(recordId)}`, [{ field: 'recordId', code: 'not_found', message: `no ${object.key} record with id ${String(recordId)}` }]);
-    return found.id;
+    return found as Record<string, unknown>;
   }
 
   /** Inserts an instance and runs its start event, in the caller's transaction. */
@@ -177,9 +175,9 @@ export class WorkflowEngine {
     app: PublishedApp,
     flow: FlowDef,
     start: StartEventNode,
-    input: { workspaceId: string; recordId: string | null; variables: Record<string, unknown>; startedBy: string | null; startKey: string | null },
+    input: { workspaceId: string; recordId: string | null; record?: Record<string, unknown> | null; variables: Record<string, unknown>; startedBy: string | null; startKey: string | null },
     leased = true,
-  ): Promise<{ id: string; followUps: ClaimedJob[] }> {
+  ): Promise<{ id: string; followUps: ClaimedJob[]; view: InstanceView }> {
     const now = this.clock();
     const object = flow.object ? findObject(app.document, flow.object) : undefined;
     const instance: InstanceRow = {
@@ -208,8 +206,11 @@ export class WorkflowEngine {
     // a new instance's tokens are all made here: its joins and its end count them in memory
     step.allTokensKnown = true;
     step.touch(token);
+    if (input.record) step.primeRecord(input.record);
     await executeNode(step, token);
-    return { id: instance.id, followUps: await this.commitStep(step, ahead, leased) };
+    const followUps = await this.commitStep(step, ahead, leased);
+    const live = [...step.tokens.values()].filter((t): t is TokenRow & { status: 'ready' | 'waiting' | 'joining' } => t.status === 'ready' || t.status === 'waiting' || t.status === 'joining');
+    return { id: instance.id, followUps, view: instanceView(instance, live.sort((a, b) => (a.id < b.id ? -1 : 1))) };
   }
 
   async cancelInstance(actor: Actor, instanceId: string, reason?: string): Promise<InstanceView> {
