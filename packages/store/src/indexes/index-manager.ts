@@ -132,8 +132,11 @@ async function analyzeRecords(db: Kysely<SystemDatabase>): Promise<void> {
  * Field types reports group by. GROUP BY over a JSON expression the planner knows nothing
  * about is planned for one group per record: it sorts a million rows (to disk) where a
  * hash table of a few hundred groups would do, and the inflated cost switches on JIT.
+ * Not boolean: the planner assumes two values for a boolean expression without
+ * statistics, and its `::boolean` cast is the one expression here that could fail on a
+ * stored value, which would fail every ANALYZE of `records`, for all workspaces.
  */
-const GROUPED_FIELD_TYPES = new Set<FieldType>(['select', 'multiselect', 'user', 'relation', 'boolean', 'date', 'datetime']);
+const GROUPED_FIELD_TYPES = new Set<FieldType>(['select', 'multiselect', 'user', 'relation', 'date', 'datetime']);
 
 const STATISTICS_TAG = 'tessera field statistics';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
