@@ -91,6 +91,15 @@ describe('validateRecordInput: values are stored by field id', () => {
     for (const body of [null, [], 'name', 42]) expect(problems(body)).toEqual([{ field: '', code: 'type' }]);
   });
 
+  test('text holding the NUL character is refused by name (PostgreSQL cannot store it), anywhere in the string', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }), (before, after) => {
+        expect(problems({ notes: `${before}\u0000${after}` })).toEqual([{ field: 'notes', code: 'invalid_character' }]);
+      }),
+    );
+    expect(problems({ name: 'ok', notes: 'fine' })).toEqual([]);
+  });
+
   test('every bad field is named in one answer', () => {
     expect(problems({ quantity: 'three', status: 'won', email: 'not-mail', approved: 'yes' }).map((e) => e.field)).toEqual([
       'quantity',

@@ -47,12 +47,22 @@ export function validateRecordInput(object: ObjectDef, input: unknown, mode: Inp
   for (const [key, raw] of Object.entries(body)) {
     const field = byKey.get(key);
     if (!field || failed.has(key)) continue;
+    if (hasNul(raw)) {
+      // PostgreSQL's text and jsonb cannot hold U+0000: refused here, named, rather than failing the write
+      errors.push({ field: key, code: 'invalid_character', message: 'text may not contain the NUL character (U+0000)' });
+      continue;
+    }
     const result = normalise(field, raw);
     if ('error' in result) errors.push({ field: key, ...result.error });
     else values[storageId(field)] = result.value;
   }
   if (errors.length > 0) throw new ProblemError('unprocessable', 'Invalid record', errors);
   return values;
+}
+
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  return Array.isArray(value) && value.some((v) => typeof v === 'string' && v.includes('\u0000'));
 }
 
 /** Synthetic one-field objects by field definition, so repeated checks reuse one compiled schema. */
