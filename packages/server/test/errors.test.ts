@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { buildServer } from '../src/index';
-import { expectProblem, startHarness, type Harness } from './harness';
+import { expectProblem, publishApp, startHarness, type Harness } from './harness';
 
 describe('error responses', () => {
   let h: Harness;
@@ -44,6 +44,20 @@ describe('error responses', () => {
     const res = await h.call('POST', '/api/apps', '{"key":"crm","__proto__":{"admin":true}}', { 'content-type': 'application/json' });
     expect(res.statusCode).toBe(400);
     expectProblem(res);
+  });
+
+  it('a NUL character in a filter value, a search or a record answers 400, never 500', async () => {
+    await publishApp(h, 'nul');
+    const base = '/api/apps/nul/records/deal';
+    const filter = encodeURIComponent(JSON.stringify({ '==': [{ var: 'title' }, 'a\u0000b'] }));
+    for (const [res, status] of [
+      [await h.call('GET', `${base}?filter=${filter}`), 400],
+      [await h.call('GET', `${base}?q=${encodeURIComponent('x\u0000')}`), 400],
+      [await h.call('POST', base, { title: 'x\u0000y' }), 422],
+    ] as const) {
+      expect(res.statusCode).toBe(status);
+      expect(expectProblem(res).errors[0]?.code).toBe('invalid_character');
+    }
   });
 
   it('names invalid path and query parameters', async () => {

@@ -58,6 +58,9 @@ export function validationErrors(validation: AjvError[], context: string | undef
   });
 }
 
+/** SQLSTATEs of text PostgreSQL refuses to hold: untranslatable_character (U+0000 in jsonb), character_not_in_repertoire. */
+const UNSTORABLE_TEXT = new Set(['22P05', '22021']);
+
 /** One mapping from any failure to a problem document; only the unexpected are 500s. */
 export function toProblem(error: unknown): ProblemDocument {
   if (error instanceof ProblemError) return problemDocument(error.status, error.message, error.errors, error.extra, error.kind);
@@ -65,6 +68,10 @@ export function toProblem(error: unknown): ProblemDocument {
   if (Array.isArray(e.validation)) {
     const errors = validationErrors(e.validation as AjvError[], e.validationContext);
     return problemDocument(400, `Invalid ${e.validationContext ?? 'request'}: ${errors.map((x) => `${x.field} ${x.message}`).join('; ')}`, errors, {}, 'validation');
+  }
+  if (UNSTORABLE_TEXT.has(String((error as { code?: unknown } | null)?.code))) {
+    // a value PostgreSQL's text cannot hold (U+0000, a broken encoding), e.g. in a filter or search parameter
+    return problemDocument(400, 'A text value contains a character that cannot be stored (such as U+0000)', [{ field: '', code: 'invalid_character', message: 'remove the NUL character' }], {}, 'invalid_character');
   }
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
   if (status >= 400 && status < 500) {
