@@ -45,6 +45,8 @@ interface TimerRound {
   timers: number;
   seconds: number;
   lateness: number[];
+  /** timers whose instance was started (and the timer set) only after it was due: their lateness includes that */
+  setLate: number;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function runWorkflow(options: WorkflowBenchOptions): Promise<void> 
     const sqlBaseline = await runSqlBaseline(bench.pool, tenant.workspaceId, await createDeals(bench, tenant, metadata, options.instances), dealIds(published).stage, options.concurrency);
     console.log(`workflow: bpmn-engine baseline, ${options.instances} instances`);
     const baseline = await runBpmnEngineBaseline(options.instances, options.concurrency);
-    const timers = await timerRound(bench, tenant, starter, options);
+    const timers = await timerRound(bench, tenant, inline, options);
     const facts = await serverFacts(bench.pool);
     await writeSection('workflow', render(options, profiles, rounds, sqlBaseline, baseline, timers, facts, `${loadAtStart} at start, ${loadAverage()} at end`));
     console.log('workflow: wrote docs/benchmarks.md');
@@ -179,7 +181,8 @@ async function timerRound(bench: BenchDatabase, tenant: Tenant, engine: Workflow
   console.log(`workflow: ${options.timers} timers over ${options.seconds} s, 1 worker process`);
   const worker = await startWorkerProcess(bench.url, options.workerConcurrency, options.stepsPerTransaction);
   try {
-    const base = Date.now() + 5_000;
+    // lead time to start them all before the first is due (about 100 starts a second here)
+    const base = Date.now() + Math.max(5_000, options.timers * 15);
     const ids: string[] = [];
     let next = 0;
     await Promise.all(
@@ -191,15 +194,14 @@ async function timerRound(bench: BenchDatabase, tenant: Tenant, engine: Workflow
         }
       }),
     );
-    if (Date.now() > base) console.warn('workflow: starting the timers took longer than the lead time; the first ones were due before they were set');
     await waitUntilEnded(bench.pool, ids, options.seconds * 1000 + 120_000);
-    const rows = await bench.pool.query<{ late_ms: number }>(
-      `SELECT (extract(epoch FROM f.at - (s.data->>'due')::timestamptz) * 1000)::float8 AS late_ms
+    const rows = await bench.pool.query<{ late_ms: number; set_late: boolean }>(
+      `SELECT (extract(epoch FROM f.at - (s.data->>'due')::timestamptz) * 1000)::float8 AS late_ms, s.at > (s.data->>'due')::timestamptz AS set_late
          FROM flow_events s JOIN flow_events f ON f.instance_id = s.instance_id AND f.action = 'timer_fired'
         WHERE s.action = 'timer_set' AND s.instance_id = ANY($1::uuid[])`,
       [ids],
     );
-    return { timers: ids.length, seconds: options.seconds, lateness: rows.rows.map((r) => r.late_ms) };
+    return { timers: ids.length, seconds: options.seconds, lateness: rows.rows.map((r) => r.late_ms), setLate: rows.rows.filter((r) => r.set_late).length };
   } finally {
     await stopWorkerProcess(worker);
   }
@@ -266,9 +268,14 @@ savepoint). The workers get it through \`TESSERA_FLOW_STEPS_PER_TRANSACTION\`.
 
 Timers: ${timers.timers} timer events due
 evenly over ${timers.seconds} s (one worker process, stepsPerTransaction ${options.stepsPerTransaction}); lateness = when the worker fired
-the timer minus when it was due.
+the timer minus when it was due. The instances are started (the timer set in the start's
+transaction) ahead of time, as fast as the bench can; "set only after due" counts those
+whose start came late, whose lateness includes it.
 
-${table(['timers', 'p50 lateness ms', 'p99 lateness ms', 'max ms'], [[String(late.length), ms(percentile(late, 50), 0), ms(percentile(late, 99), 0), ms(Math.max(...late), 0)]])}
+${table(
+  ['timers', 'p50 lateness ms', 'p99 lateness ms', 'max ms', 'set only after due'],
+  [[String(late.length), ms(percentile(late, 50), 0), ms(percentile(late, 99), 0), ms(Math.max(...late), 0), String(timers.setLate)]],
+)}
 
 Target: p99 < 1,000 ms at 1,000 timers a minute.`;
 }
