@@ -1,4 +1,4 @@
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type Compilable, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { uuidv7 } from 'uuidv7';
 import type { ExprType } from '@tessera/expr';
 import type { ObjectDef, PublishedApp } from '@tessera/metadata';
@@ -206,7 +206,15 @@ export class Step {
    * that reads flow_tokens, and by `save`: token moves are many, their writes one.
    */
   async flushTokens(): Promise<void> {
-    if (this.unwritten.size === 0) return;
+    const upsert = this.tokenUpsert();
+    if (!upsert) return;
+    await this.writeInstance();
+    await upsert.execute();
+  }
+
+  /** the upsert of the tokens changed since the last flush (they count as written from here), or null */
+  private tokenUpsert() {
+    if (this.unwritten.size === 0) return null;
     const rows = [...this.unwritten].map((id) => {
       const t = this.tokens.get(id)!;
       return {
@@ -223,7 +231,7 @@ export class Step {
       };
     });
     this.unwritten.clear();
-    await this.trx
+    return this.trx
       .insertInto('flow_tokens')
       .values(rows)
       .onConflict((oc) =>
@@ -235,8 +243,36 @@ export class Step {
           state: eb.ref('excluded.state'),
           updated_at: eb.ref('excluded.updated_at'),
         })),
-      )
-      .execute();
+      );
+  }
+
+  /**
+   * A new instance's row is inserted by `save` with its state at the end of the transaction;
+   * a write that references it (a token, a task) before then inserts it first.
+   */
+  insertOnSave(startKey: string | null): void {
+    this.pendingInsert = { startKey };
+  }
+
+  private pendingInsert: { startKey: string | null } | null = null;
+
+  async writeInstance(): Promise<void> {
+    const insert = this.instanceInsert();
+    if (insert) await insert.execute();
+  }
+
+  private instanceInsert() {
+    if (!this.pendingInsert) return null;
+    const { startKey } = this.pendingInsert;
+    this.pendingInsert = null;
+    this.dirty = false;
+    return this.trx.insertInto('flow_instances').values({
+      ...this.instance,
+      variables: JSON.stringify(this.instance.variables),
+      visits: JSON.stringify(this.instance.visits),
+      start_key: startKey,
+      updated_at: this.now,
+    });
   }
 
   /**
@@ -339,45 +375,61 @@ export class Step {
 
   /** writes the instance's changed fields and the timeline; the caller enqueues `jobs` */
   async save(): Promise<void> {
-    await this.flushTokens();
-    if (this.dirty) {
-      await this.trx
-        .updateTable('flow_instances')
-        .set({
-          variables: JSON.stringify(this.instance.variables),
-          visits: JSON.stringify(this.instance.visits),
-          status: this.instance.status,
-          result: this.instance.result,
-          ended_at: this.instance.ended_at,
-          updated_at: this.now,
-        })
-        .where('workspace_id', '=', this.workspaceId)
-        .where('id', '=', this.instance.id)
-        .execute();
+    // the instance row, the tokens and the timeline in one statement (data-modifying CTEs;
+    // foreign keys are checked at its end, so the new instance's tokens may come with it)
+    const writes: Compilable[] = [];
+    const instance = this.instanceInsert() ?? (this.dirty ? this.instanceUpdate() : null);
+    if (instance) writes.push(instance);
+    const tokens = this.tokenUpsert();
+    if (tokens) writes.push(tokens);
+    if (this.events.length > 0) writes.push(eventsInsert(this.trx, this.workspaceId, this.instance.id, this.events, this.now));
+    this.dirty = false;
+    if (writes.length === 0) return;
+    if (writes.length === 1) {
+      await this.trx.executeQuery(writes[0]!.compile());
+      return;
     }
-    await insertEvents(this.trx, this.workspaceId, this.instance.id, this.events, this.now);
+    const [last, ...first] = [writes[writes.length - 1]!, ...writes.slice(0, -1)];
+    const ctes = sql.join(first.map((w, i) => sql`${sql.raw(`w${i}`)} AS (${w as unknown as RawBuilder<unknown>})`));
+    await sql`WITH ${ctes} ${last as unknown as RawBuilder<unknown>}`.execute(this.trx);
+  }
+
+  private instanceUpdate() {
+    return this.trx
+      .updateTable('flow_instances')
+      .set({
+        variables: JSON.stringify(this.instance.variables),
+        visits: JSON.stringify(this.instance.visits),
+        status: this.instance.status,
+        result: this.instance.result,
+        ended_at: this.instance.ended_at,
+        updated_at: this.now,
+      })
+      .where('workspace_id', '=', this.workspaceId)
+      .where('id', '=', this.instance.id);
   }
 }
 
 export async function insertEvents(trx: Transaction<SystemDatabase>, workspaceId: string, instanceId: string, events: EventSpec[], at: Date): Promise<void> {
   if (events.length === 0) return;
-  await trx
-    .insertInto('flow_events')
-    .values(
-      events.map((e) => ({
-        workspace_id: workspaceId,
-        id: uuidv7(),
-        instance_id: instanceId,
-        token_id: e.tokenId,
-        node_id: e.nodeId,
-        action: e.action,
-        actor_id: e.actorId ?? null,
-        comment: e.comment ?? null,
-        data: e.data == null ? null : JSON.stringify(e.data),
-        at,
-      })),
-    )
-    .execute();
+  await eventsInsert(trx, workspaceId, instanceId, events, at).execute();
+}
+
+function eventsInsert(trx: Transaction<SystemDatabase>, workspaceId: string, instanceId: string, events: EventSpec[], at: Date) {
+  return trx.insertInto('flow_events').values(
+    events.map((e) => ({
+      workspace_id: workspaceId,
+      id: uuidv7(),
+      instance_id: instanceId,
+      token_id: e.tokenId,
+      node_id: e.nodeId,
+      action: e.action,
+      actor_id: e.actorId ?? null,
+      comment: e.comment ?? null,
+      data: e.data == null ? null : JSON.stringify(e.data),
+      at,
+    })),
+  );
 }
 
 /** Locks the instance row: every step of an instance holds it, so an instance's steps never interleave. */

@@ -49,6 +49,7 @@ async function taskDue(step: Step, node: UserTaskNode): Promise<Date | null> {
 async function openTasks(step: Step, token: TokenRow, node: UserTaskNode, users: string[], due: Date | null): Promise<void> {
   if (users.length === 0) return;
   step.openedTasks = true;
+  await step.writeInstance();
   await step.trx
     .insertInto('flow_tasks')
     .values(

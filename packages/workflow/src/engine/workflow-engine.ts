@@ -197,14 +197,11 @@ export class WorkflowEngine {
       started_at: now,
       ended_at: null,
     };
-    await trx
-      .insertInto('flow_instances')
-      .values({ ...instance, variables: JSON.stringify(instance.variables), visits: JSON.stringify(instance.visits), start_key: input.startKey, updated_at: now })
-      .execute();
     const token: TokenRow = { id: uuidv7(), instance_id: instance.id, node_id: start.id, status: 'ready', arrived_by: null, visit: 1, state: null };
     const step = new Step(trx, this.services, instance, app, flow, now);
     // a new instance's tokens are all made here: its joins and its end count them in memory
     step.allTokensKnown = true;
+    step.insertOnSave(input.startKey);
     step.touch(token);
     if (input.record) step.primeRecord(input.record);
     await executeNode(step, token);
@@ -483,40 +480,54 @@ export class WorkflowEngine {
 
   // ---- workers -----------------------------------------------------------------------
 
-  /** claims due jobs with FOR UPDATE SKIP LOCKED and runs them until the signal aborts */
+  /**
+   * Claims due jobs with FOR UPDATE SKIP LOCKED and runs them until the signal aborts. One
+   * claim per round trip fills every free slot (an idle worker asks the database once per
+   * `pollMs`, not once per slot); each claimed job runs with the next steps it leaves for
+   * this worker.
+   */
   async runWorker(options: WorkerOptions = {}): Promise<void> {
     const concurrency = options.concurrency ?? 4;
     const pollMs = options.pollMs ?? 200;
     // a simulated crash stops every slot at once, leases left held, as a killed process would
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const running = new Set<Promise<void>>();
+    let failure: { error: unknown } | null = null;
     let lastWarning = 0;
-    const slot = async () => {
-      while (!signal.aborted) {
-        let claimed: ClaimedJob[] = [];
-        try {
-          claimed = await this.queue.claim(1);
-        } catch (e) {
-          if (signal.aborted) return;
-          // the database is away: wait and try again rather than dying (and say so once a minute)
-          if (Date.now() - lastWarning > 60_000) {
-            lastWarning = Date.now();
-            process.emitWarning(`workflow worker could not claim jobs: ${(e as Error).message}`);
-          }
-        }
-        if (claimed.length === 0) {
-          await sleep(pollMs, signal);
-          continue;
-        }
-        try {
-          await this.runChain(claimed, signal);
-        } catch (e) {
-          stop.abort();
-          throw e;
+    while (!signal.aborted) {
+      const free = concurrency - running.size;
+      if (free === 0) {
+        await Promise.race(running);
+        continue;
+      }
+      let claimed: ClaimedJob[] = [];
+      try {
+        claimed = await this.queue.claim(free);
+      } catch (e) {
+        if (signal.aborted) break;
+        // the database is away: wait and try again rather than dying (and say so once a minute)
+        if (Date.now() - lastWarning > 60_000) {
+          lastWarning = Date.now();
+          process.emitWarning(`workflow worker could not claim jobs: ${(e as Error).message}`);
         }
       }
-    };
-    await Promise.all(Array.from({ length: concurrency }, slot));
+      for (const job of claimed) {
+        const run: Promise<void> = this.runChain([job], signal).then(
+          () => undefined,
+          (error: unknown) => {
+            failure ??= { error };
+            stop.abort();
+          },
+        );
+        running.add(run);
+        void run.finally(() => running.delete(run));
+      }
+      // fewer due jobs than free slots: nothing else is due now
+      if (claimed.length < free) await sleep(pollMs, signal);
+    }
+    await Promise.all(running);
+    if (failure) throw (failure as { error: unknown }).error;
   }
 
   /** runs every job due now (tests, benchmarks); returns how many ran */
