@@ -268,6 +268,34 @@ export interface IncidentsTable {
   resolved_by: string | null;
 }
 
+/** migrations/0002_rules.sql: a to-do in a user's inbox, usually about a record */
+export interface TasksTable {
+  workspace_id: string;
+  id: string;
+  user_id: string;
+  title: string;
+  due_date: string | null;
+  record_id: string | null;
+  object_id: string | null;
+  status: ColumnType<'open' | 'done', 'open' | 'done' | undefined, 'open' | 'done'>;
+  source: ColumnType<string, string | undefined, string>;
+  created_at: Timestamp;
+  completed_at: Date | null;
+}
+
+/** migrations/0002_rules.sql: an in-app message to one user */
+export interface NotificationsTable {
+  workspace_id: string;
+  id: string;
+  user_id: string;
+  message: string;
+  record_id: ColumnType<string | null, string | null | undefined, string | null>;
+  object_id: ColumnType<string | null, string | null | undefined, string | null>;
+  source: ColumnType<string, string | undefined, string>;
+  read_at: Date | null;
+  created_at: Timestamp;
+}
+
 export interface SystemDatabase {
   workspaces: WorkspacesTable;
   users: UsersTable;
@@ -281,6 +309,8 @@ export interface SystemDatabase {
   teams: TeamsTable;
   team_members: TeamMembersTable;
   user_roles: UserRolesTable;
+  tasks: TasksTable;
+  notifications: NotificationsTable;
   record_shares: RecordSharesTable;
   flow_instances: FlowInstancesTable;
   flow_tokens: FlowTokensTable;
