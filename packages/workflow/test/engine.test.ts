@@ -39,6 +39,18 @@ const noDefault: FlowDef = flow(
   ],
 );
 
+// a record update, then a gateway that cannot decide: run ahead in one transaction, the update must commit alone
+const updateThenStuck: FlowDef = flow(
+  'update_then_stuck',
+  [start(), { id: 'mark', type: 'serviceTask', action: { type: 'updateRecord', values: { stage: 'marked' } } }, { id: 'gw', type: 'exclusiveGateway' }, end('a'), end('b')],
+  [
+    ['start', 'mark'],
+    ['mark', 'gw'],
+    ['gw', 'a', { condition: { '>': [{ var: 'amount' }, 1000] } }],
+    ['gw', 'b', { condition: { '<': [{ var: 'amount' }, 0] } }],
+  ],
+);
+
 const forkJoin: FlowDef = flow(
   'fork_join',
   [
@@ -282,6 +294,22 @@ describe('workflow engine', () => {
     expect(await h.engine.getInstance(h.workspaceId, fresh.id)).toMatchObject({ appVersion: app2.version, status: 'completed', result: 'v2' });
     const ofRecord = await h.engine.instancesOfRecord(h.workspaceId, recordId);
     expect(ofRecord.map((i) => i.id).sort()).toEqual([old.id, fresh.id].sort());
+  });
+
+  it('by default the start runs ahead: the steps before a failing one commit once (the record updated once), the failing one is an incident at its own node', async () => {
+    await h.publish(dealApp([gate, noDefault, forkJoin, updateThenStuck]));
+    const recordId = await deal({ title: 'U', amount: 5 });
+    const started = await h.engine.startInstance(h.admin, 'app', 'update_then_stuck', { recordId });
+    // the start answered after running what it could: it waits at the gateway
+    expect(started).toMatchObject({ status: 'running', tokens: [expect.objectContaining({ nodeId: 'gw', status: 'ready' })] });
+    await h.drain();
+    expect((await (await h.records()).get(h.workspaceId, 'deal', recordId)).stage).toBe('marked');
+    const history = await h.database.db.selectFrom('record_history').select(['version', 'source']).where('record_id', '=', recordId).where('action', '=', 'update').execute();
+    expect(history).toEqual([expect.objectContaining({ source: 'flow' })]);
+    const steps = (await h.engine.timeline(h.workspaceId, started.id)).map((e) => `${e.nodeId}:${e.action}`);
+    expect(steps).toEqual(['start:started', 'mark:executed', 'gw:incident']);
+    const incident = (await h.engine.incidents(h.workspaceId, { status: 'open' })).find((i) => i.instanceId === started.id);
+    expect(incident).toMatchObject({ nodeId: 'gw', jobKind: 'step', attempts: 1 });
   });
 
   it('with several steps per transaction: the same timeline, and a failing step is undone alone and fails at its own node', async () => {

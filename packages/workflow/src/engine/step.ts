@@ -56,8 +56,9 @@ export class Step {
   /** tokens changed in memory and not yet written: `flushTokens` writes them in one statement */
   private readonly unwritten = new Set<string>();
   /**
-   * True when `tokens` holds every token of the instance (it was created by this
-   * transaction): joins and the end count them here instead of asking the database.
+   * True when `tokens` holds every live token of the instance (it was created by this
+   * transaction, or they were read with the instance lock): joins and the end count them
+   * here instead of asking the database.
    */
   allTokensKnown = false;
   private recordCache: Record<string, unknown> | null | undefined;
@@ -252,7 +253,11 @@ export class Step {
    */
   insertOnSave(startKey: string | null): void {
     this.pendingInsert = { startKey };
+    this.createdHere = true;
   }
+
+  /** the instance was created by this transaction: nothing of it is in the database but what this step wrote */
+  private createdHere = false;
 
   private pendingInsert: { startKey: string | null } | null = null;
 
@@ -346,7 +351,7 @@ export class Step {
     // live tokens and open tasks cancelled, pending jobs dropped: one statement, one round trip;
     // none of it needed for an instance made by this transaction that opened no task (its
     // tokens are all in memory and its jobs not yet written)
-    if (!this.allTokensKnown || this.openedTasks) await sql`
+    if (!this.createdHere || this.openedTasks) await sql`
       WITH tokens AS (
         UPDATE flow_tokens SET status = 'cancelled', updated_at = ${this.now}
         WHERE workspace_id = ${ws} AND instance_id = ${this.instance.id} AND status IN ('ready', 'waiting', 'joining')
@@ -440,26 +445,36 @@ export async function lockInstance(trx: Transaction<SystemDatabase>, workspaceId
   return result.rows[0] ?? null;
 }
 
-/** `lockInstance` and the token a job is about, in one round trip (the token row is not locked: the instance lock guards it). */
-export async function lockInstanceWithToken(
+/**
+ * `lockInstance`, the token a job is about and every live token of the instance, in one
+ * round trip (token rows are not locked: the instance lock guards them). With all live
+ * tokens in hand, the step's joins and end count them in memory.
+ */
+export async function lockInstanceWithTokens(
   trx: Transaction<SystemDatabase>,
   workspaceId: string,
   instanceId: string,
   tokenId: string,
-): Promise<{ instance: InstanceRow | null; token: TokenRow | null }> {
+): Promise<{ instance: InstanceRow | null; token: TokenRow | null; live: TokenRow[] }> {
   const result = await sql<InstanceRow & { t_id: string | null; t_node_id: string; t_status: TokenRow['status']; t_arrived_by: string | null; t_visit: number; t_state: unknown }>`
     SELECT i.workspace_id, i.id, i.app_id, i.app_key, i.app_version, i.flow_key, i.object_id, i.record_id, i.status, i.result, i.variables, i.visits,
            i.started_by, i.started_at, i.ended_at,
            t.id AS t_id, t.node_id AS t_node_id, t.status AS t_status, t.arrived_by AS t_arrived_by, t.visit AS t_visit, t.state AS t_state
     FROM flow_instances i
-    LEFT JOIN flow_tokens t ON t.workspace_id = i.workspace_id AND t.instance_id = i.id AND t.id = ${tokenId}
+    LEFT JOIN flow_tokens t ON t.workspace_id = i.workspace_id AND t.instance_id = i.id AND (t.id = ${tokenId} OR t.status IN ('ready', 'waiting', 'joining'))
     WHERE i.workspace_id = ${workspaceId} AND i.id = ${instanceId}
     FOR UPDATE OF i`.execute(trx);
-  const row = result.rows[0];
-  if (!row) return { instance: null, token: null };
-  const { t_id, t_node_id, t_status, t_arrived_by, t_visit, t_state, ...instance } = row;
-  const token = t_id ? { id: t_id, instance_id: instance.id, node_id: t_node_id, status: t_status, arrived_by: t_arrived_by, visit: t_visit, state: t_state } : null;
-  return { instance, token };
+  const first = result.rows[0];
+  if (!first) return { instance: null, token: null, live: [] };
+  const { t_id: _id, t_node_id: _n, t_status: _s, t_arrived_by: _a, t_visit: _v, t_state: _st, ...instance } = first;
+  const tokens = result.rows
+    .filter((r) => r.t_id !== null)
+    .map((r): TokenRow => ({ id: r.t_id!, instance_id: instance.id, node_id: r.t_node_id, status: r.t_status, arrived_by: r.t_arrived_by, visit: r.t_visit, state: r.t_state }));
+  return {
+    instance,
+    token: tokens.find((t) => t.id === tokenId) ?? null,
+    live: tokens.filter((t) => t.status === 'ready' || t.status === 'waiting' || t.status === 'joining'),
+  };
 }
 
 export async function loadToken(trx: Transaction<SystemDatabase>, workspaceId: string, tokenId: string): Promise<TokenRow | null> {

@@ -13,7 +13,7 @@ import { nextScheduledFire, scheduledFlows } from '../triggers/schedules';
 import { defaultTransports, deliverEffect, type EffectRequest, type EffectTransports } from './collaborators';
 import { DeliveryFailed, FlowIncident, RunAheadFailed, WorkerCrash } from './errors';
 import { executeNode, fireTimer } from './interpreter';
-import { Step, insertEvents, loadToken, lockInstance, lockInstanceWithToken, type InstanceRow, type StepServices, type TokenRow } from './step';
+import { Step, insertEvents, loadToken, lockInstance, lockInstanceWithTokens, type InstanceRow, type StepServices, type TokenRow } from './step';
 import { transactionBoundDb } from './transaction-bound-db';
 import { actOnTask, fireBoundary, type TaskAct, type TaskRow } from './user-tasks';
 import { allowedActions } from './collaborators';
@@ -608,11 +608,13 @@ export class WorkflowEngine {
     const app = await this.appOfJob(job);
     return this.transact(async (trx, ahead) => {
       // instance first, then the job: the lock order every writer of an instance keeps
-      const { instance, token } = await lockInstanceWithToken(trx, job.workspaceId, job.instanceId!, job.tokenId!);
+      const { instance, token, live } = await lockInstanceWithTokens(trx, job.workspaceId, job.instanceId!, job.tokenId!);
       await this.queue.finishIn(trx, job);
       if (!instance || instance.status !== 'running') return [];
       const step = new Step(trx, this.services, instance, app, findFlow(app, instance.flow_key), this.clock());
+      for (const t of live) step.tokens.set(t.id, t);
       if (token) step.tokens.set(token.id, token);
+      step.allTokensKnown = true;
       await work(step, token);
       return this.commitStep(step, ahead);
     });
