@@ -6,7 +6,7 @@ import { timerDue } from './timers';
 import type { Step, TokenRow } from './step';
 
 /**
- * Runs the node a ready token is at: one step, one transaction. Each run writes one
+ * Runs the node a ready token is at: one step, atomic in the step's transaction. Each run writes one
  * timeline entry for the node, moves the token on (or parks it waiting) and schedules
  * what comes next.
  */

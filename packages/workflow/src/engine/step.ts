@@ -39,10 +39,11 @@ export interface StepServices {
 }
 
 /**
- * One step of one instance: everything it changes is written in its transaction, which
- * the engine commits together with the deletion of the job that ran it. Tokens are
- * written as they move (joins and the end count them); instance fields, the timeline and
- * the next jobs are written by `save`.
+ * The steps of one instance in one transaction (the job's own step, then those run ahead):
+ * everything they change is written in it, and the engine commits it together with the
+ * deletion of the job that ran it. Tokens move in memory and are written by one upsert
+ * (`flushTokens`, before any statement that reads them, and by `save`); instance fields and
+ * the timeline are written by `save`; the caller enqueues the next jobs.
  */
 export class Step {
   readonly events: EventSpec[] = [];

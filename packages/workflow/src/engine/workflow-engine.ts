@@ -61,8 +61,9 @@ const DEFAULT_STEPS_PER_TRANSACTION = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The durable flow engine. Instances, tokens, tasks and jobs live in the database; each
- * step is one transaction that also deletes the job that ran it and enqueues the next, so
+ * The durable flow engine. Instances, tokens, tasks and jobs live in the database; a job's
+ * step (and the steps it runs ahead, up to the instance's next wait state) is one
+ * transaction that also deletes the job that ran it and enqueues what is left, so
  * any number of workers (runWorker) on one database run each step once, and a worker killed
  * at any instant loses nothing: its leased jobs are taken over when the lease runs out.
  */
