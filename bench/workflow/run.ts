@@ -263,8 +263,9 @@ ${table(
 
 With 1, each node is its own job and transaction (instance row locked, job deleted, token
 moved, timeline entry, next job inserted, commit), so a commit's fsync is paid once per
-node; with more, the steps of an instance that are due at once share one (each behind a
-savepoint). The workers get it through \`TESSERA_FLOW_STEPS_PER_TRANSACTION\`.
+node; with more, an instance's automatic steps run to its next wait state in one (a step
+that fails is isolated by running the transaction again without it, so it fails at its own
+node). The workers get it through \`TESSERA_FLOW_STEPS_PER_TRANSACTION\`.
 
 Timers: ${timers.timers} timer events due
 evenly over ${timers.seconds} s (one worker process, stepsPerTransaction ${options.stepsPerTransaction}); lateness = when the worker fired
