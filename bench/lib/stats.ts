@@ -24,3 +24,26 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; valu
   const value = await fn();
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
 }
+
+/**
+ * Times each of `runs` `iterations` times in interleaved rounds, rotating which goes first
+ * so none always runs right after another warmed the same pages. A slow plan (seconds per
+ * query) stops at `budgetMs` instead of the round count, after at least `minRounds`.
+ */
+export async function interleavedSamples<N extends string>(
+  runs: Record<N, () => Promise<unknown>>,
+  names: readonly N[],
+  options: { warmup: number; iterations: number; minRounds: number; budgetMs: number; warmupBudgetMs?: number },
+): Promise<Record<N, number[]>> {
+  const warmupDeadline = Date.now() + (options.warmupBudgetMs ?? Number.POSITIVE_INFINITY);
+  for (let i = 0; i < options.warmup && Date.now() < warmupDeadline; i++) for (const name of names) await runs[name]();
+  const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<N, number[]>;
+  const deadline = Date.now() + options.budgetMs;
+  for (let i = 0; i < options.iterations && (i < options.minRounds || Date.now() < deadline); i++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(i + k) % names.length]!;
+      samples[name].push((await timed(runs[name])).ms);
+    }
+  }
+  return samples;
+}

@@ -6,7 +6,7 @@ import { MetadataRepository, RecordRepository, type Database, type SystemDatabas
 import { createBenchDatabase, serverFacts, type BenchDatabase } from '../lib/database';
 import { createTenant, dealIds, publishDealApp, type Tenant } from '../lib/deal-app';
 import { loadAverage, machine, table, writeSection } from '../lib/report';
-import { median, ms, percentile, ratio, timed } from '../lib/stats';
+import { interleavedSamples, median, ms, percentile, ratio, timed } from '../lib/stats';
 import { createTypedBaseline, seedRecords } from './seed';
 import { SHAPES, type Shape } from './shapes';
 
@@ -99,18 +99,13 @@ async function measureShape(bench: BenchDatabase, tenant: Tenant, app: Published
   const baselinePlan = await explain(bench.pool, shape.baselineSql, shape.baselineParams);
   const runs: Record<'ours' | 'baseline' | 'statement', () => Promise<unknown>> = { ours, baseline, statement };
   const names = ['ours', 'baseline', 'statement'] as const;
-  const warmupDeadline = Date.now() + SHAPE_BUDGET_MS / 4;
-  for (let i = 0; i < options.warmup && Date.now() < warmupDeadline; i++) for (const name of names) await runs[name]();
-  const samples: Record<(typeof names)[number], number[]> = { ours: [], baseline: [], statement: [] };
-  // Rotate which goes first, so none always runs right after another warmed the same pages.
-  // A slow plan (seconds per query) stops at the time budget instead of the round count.
-  const deadline = Date.now() + SHAPE_BUDGET_MS;
-  for (let i = 0; i < options.iterations && (i < MIN_ROUNDS || Date.now() < deadline); i++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(i + k) % names.length]!;
-      samples[name].push((await timed(runs[name])).ms);
-    }
-  }
+  const samples = await interleavedSamples(runs, names, {
+    warmup: options.warmup,
+    iterations: options.iterations,
+    minRounds: MIN_ROUNDS,
+    budgetMs: SHAPE_BUDGET_MS,
+    warmupBudgetMs: SHAPE_BUDGET_MS / 4,
+  });
   console.log(
     `list: ${shape.name}: ours p50 ${ms(median(samples.ours))} ms (statement alone ${ms(median(samples.statement))} ms), baseline p50 ${ms(median(samples.baseline))} ms, ratio ${ratio(median(samples.ours), median(samples.baseline))}`,
   );

@@ -6,7 +6,7 @@ import { compileReport, runReport, type ReportDef, type ReportResult } from '@te
 import { createBenchDatabase, serverFacts, type BenchDatabase } from '../lib/database';
 import { createTenant, dealIds, publishDealApp, STAGES, type Tenant } from '../lib/deal-app';
 import { loadAverage, machine, table, writeSection } from '../lib/report';
-import { median, ms, ratio, timed } from '../lib/stats';
+import { interleavedSamples, median, ms, ratio, timed } from '../lib/stats';
 import { createTypedBaseline, seedRecords } from '../list/seed';
 
 export interface ReportsBenchOptions {
@@ -175,15 +175,7 @@ async function measure(bench: BenchDatabase, tenant: Tenant, app: PublishedApp, 
   const plan = await explain(bench.pool, compiled.text, compiled.values);
   const baselinePlan = await explain(bench.pool, shape.baselineSql, shape.baselineParams);
   const names = ['ours', 'statement', 'baseline'] as const;
-  for (let i = 0; i < options.warmup; i++) for (const name of names) await runs[name]();
-  const samples: Record<(typeof names)[number], number[]> = { ours: [], statement: [], baseline: [] };
-  const deadline = Date.now() + SHAPE_BUDGET_MS;
-  for (let i = 0; i < options.iterations && (i < MIN_ROUNDS || Date.now() < deadline); i++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[(i + k) % names.length]!;
-      samples[name].push((await timed(runs[name])).ms);
-    }
-  }
+  const samples = await interleavedSamples(runs, names, { warmup: options.warmup, iterations: options.iterations, minRounds: MIN_ROUNDS, budgetMs: SHAPE_BUDGET_MS });
   console.log(
     `reports: ${shape.name}: ours p50 ${ms(median(samples.ours))} ms (statement ${ms(median(samples.statement))} ms), baseline p50 ${ms(median(samples.baseline))} ms, ratio ${ratio(median(samples.ours), median(samples.baseline))}`,
   );
