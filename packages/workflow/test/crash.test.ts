@@ -122,9 +122,15 @@ async function setUp(db: Kysely<SystemDatabase>, url: string): Promise<{ actor: 
   return { actor, metadata };
 }
 
-async function startAll(engine: WorkflowEngine, actor: Actor): Promise<void> {
+/**
+ * Starts the instances in batches, `pauseMs` apart: the engine runs 1,000 instances in a few
+ * seconds on a quiet machine, so without a pace the workers would be done before any of
+ * them could be killed mid-work.
+ */
+async function startAll(engine: WorkflowEngine, actor: Actor, pauseMs = 0): Promise<void> {
   for (let i = 0; i < INSTANCES; i += 25) {
     await Promise.all(Array.from({ length: Math.min(25, INSTANCES - i) }, (_, j) => engine.startInstance(actor, 'app', 'crash', { variables: { n: i + j } })));
+    if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
   }
 }
 
@@ -244,15 +250,16 @@ describe.runIf(ON_POSTGRES)('crash test: worker processes killed with SIGKILL on
       const began = Date.now();
       // instances are started while workers run and die
       let started = false;
-      const starting = startAll(starter, actor).then(() => (started = true));
+      // ~12 s of starts at least, during which workers are killed every 0.5-1.5 s
+      const starting = startAll(starter, actor, 300).then(() => (started = true));
       let kills = 0;
-      // kill a random worker that has worked for at least 2 s, every 2-4 s, and start a
+      // kill a random worker that has worked for at least 1 s, every 0.5-1.5 s, and start a
       // fresh one (booting one takes seconds on a busy machine), until nearly all are done
       while (Date.now() - began < DEADLINE_MS) {
         const done = await completed(database.db, actor.workspaceId);
         if (started && done >= INSTANCES) break;
         if (done < INSTANCES * 0.95 && Date.now() - began < KILLING_MS) {
-          const victims = [...readyAt].filter(([, at]) => Date.now() - at > 2000).map(([child]) => child);
+          const victims = [...readyAt].filter(([, at]) => Date.now() - at > 1000).map(([child]) => child);
           const victim = victims[Math.floor(Math.random() * victims.length)];
           if (victim) {
             victim.kill('SIGKILL');
@@ -261,7 +268,7 @@ describe.runIf(ON_POSTGRES)('crash test: worker processes killed with SIGKILL on
             spawnWorker();
           }
         }
-        await sleep(2000 + Math.random() * 2000);
+        await sleep(500 + Math.random() * 1000);
       }
       await starting;
       for (const w of workers) w.kill('SIGKILL');
